@@ -1,0 +1,104 @@
+"""Inference backend: one small interface, ONNX Runtime behind it, providers chosen from ``device``."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+LOG = logging.getLogger(__name__)
+
+DEVICES = ("auto", "cpu", "cuda", "tensorrt")
+
+# What each device asks for, best first. CPU always closes the list so a missing GPU degrades
+# to a slower node instead of a dead one (the fallback is logged). TensorRT builds an engine on first
+# use (minutes), so "auto" does not pick it: ask for it explicitly.
+_WANTED = {
+    "auto": ("CUDAExecutionProvider", "CPUExecutionProvider"),
+    "cpu": ("CPUExecutionProvider",),
+    "cuda": ("CUDAExecutionProvider", "CPUExecutionProvider"),
+    "tensorrt": ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"),
+}
+
+
+class Backend(Protocol):
+    """Runs a model: named float32 inputs in, outputs (in model order) out."""
+
+    input_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+    input_shapes: tuple[tuple, ...]
+    providers: tuple[str, ...]
+
+    def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """How to run a model. ``threads`` = 0 lets ONNX Runtime choose (one per core)."""
+
+    device: str = "auto"
+    device_id: int = 0
+    threads: int = 0
+    # Busy-waiting worker threads win a little latency but steal the cores from a second session
+    # (top-down runs two) and from the ROS executor; off by default on small robots.
+    allow_spinning: bool = False
+    fp16: bool = False  # TensorRT only
+    trt_cache_dir: str = ""  # TensorRT engine cache; empty = no cache
+
+    def __post_init__(self) -> None:
+        if self.device not in DEVICES:
+            raise ValueError(f"unknown device {self.device!r}; valid: {', '.join(DEVICES)}")
+        if self.threads < 0 or self.device_id < 0:
+            raise ValueError("threads and device_id must be >= 0")
+
+
+def select_providers(device: str, available: list[str], options: BackendOptions) -> list:
+    """Providers (with options) for ONNX Runtime, in priority order, for the given device."""
+    chosen = []
+    for name in _WANTED[device]:
+        if name not in available:
+            continue
+        if name == "TensorrtExecutionProvider":
+            trt = {"device_id": options.device_id, "trt_fp16_enable": options.fp16}
+            if options.trt_cache_dir:
+                trt.update(trt_engine_cache_enable=True, trt_engine_cache_path=options.trt_cache_dir)
+            chosen.append((name, trt))
+        elif name == "CUDAExecutionProvider":
+            chosen.append((name, {"device_id": options.device_id}))
+        else:
+            chosen.append(name)
+    return chosen
+
+
+class OrtBackend:
+    """ONNX Runtime session for one model file."""
+
+    def __init__(self, model_path: str | Path, options: BackendOptions = BackendOptions()):
+        import onnxruntime as ort  # heavy: imported only when a model is loaded
+
+        session_options = ort.SessionOptions()
+        session_options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session_options.intra_op_num_threads = options.threads
+        session_options.inter_op_num_threads = 1
+        session_options.add_session_config_entry(
+            "session.intra_op.allow_spinning", "1" if options.allow_spinning else "0")
+        providers = select_providers(options.device, ort.get_available_providers(), options)
+        self._session = ort.InferenceSession(str(model_path), sess_options=session_options,
+                                             providers=providers)
+        self.providers = tuple(self._session.get_providers())
+        wanted = _WANTED[options.device][0]
+        if wanted not in self.providers:
+            # "auto" means "a GPU if there is one": CPU is a normal outcome there, not a problem.
+            (LOG.info if options.device == "auto" else LOG.warning)("device %r asked for %s, which is not available here (available: %s); "
+                        "running on %s", options.device, wanted, ", ".join(ort.get_available_providers()),
+                        self.providers[0])
+        inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
+        self.input_names = tuple(i.name for i in inputs)
+        self.input_shapes = tuple(tuple(i.shape) for i in inputs)
+        self.output_names = tuple(o.name for o in outputs)
+        LOG.info("loaded %s on %s", Path(model_path).name, ", ".join(self.providers))
+
+    def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        return self._session.run(self.output_names, feeds)

@@ -1,0 +1,47 @@
+"""Pipeline configuration: plain instance data, validated when built, before any model loads."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from pose_ros.core.backend import DEVICES
+
+MODES = ("bottom_up",)
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the field and the valid choices."""
+
+
+@dataclass(frozen=True)
+class PoseConfig:
+    """What to run and how. Every field has a ROS parameter and a CLI flag of the same name."""
+
+    mode: str = "bottom_up"  # bottom_up: one pass finds everyone (cost independent of the crowd)
+    model: str = "yolo11n_pose"  # a name in the models manifest
+    device: str = "auto"  # auto | cpu | cuda | tensorrt (falls back to CPU, logged)
+    person_threshold: float = 0.5  # min person score, [0, 1]
+    keypoint_threshold: float = 0.3  # keypoints scoring below are reported with score 0
+    nms_iou: float = 0.7  # IoU above which the weaker of two person boxes is suppressed
+    max_people: int = 100
+    threads: int = 0  # ONNX Runtime intra-op threads, 0 = one per core
+    model_dir: str = ""  # empty: $POSE_ROS_MODEL_DIR or ~/.cache/pose_ros/models
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError(f"mode {self.mode!r} is not valid; valid: {', '.join(MODES)}")
+        if self.device not in DEVICES:
+            raise ConfigError(f"device {self.device!r} is not valid; valid: {', '.join(DEVICES)}")
+        if not self.model:
+            raise ConfigError("model must name a model of the manifest")
+        for name in ("person_threshold", "keypoint_threshold", "nms_iou"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"{name} = {value} is outside [0, 1]")
+        if self.max_people < 1:
+            raise ConfigError(f"max_people = {self.max_people} must be >= 1")
+        if self.threads < 0:
+            raise ConfigError(f"threads = {self.threads} must be >= 0 (0 = automatic)")
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))

@@ -1,0 +1,76 @@
+"""Raw camera buffers to BGR arrays, for any transport (sensor_msgs/Image fields, files, bags).
+
+Takes plain fields (bytes, sizes, encoding string), so it carries no ROS dependency. The common
+bgr8 case is a zero-copy view of the buffer, ``step`` padding included.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+class ImageDecodeError(ValueError):
+    """The buffer cannot be read as an image; the message says why."""
+
+
+# encoding -> (channels, OpenCV conversion to BGR or None when already BGR)
+_ENCODINGS: dict[str, tuple[int, int | None]] = {
+    "bgr8": (3, None),
+    "rgb8": (3, cv2.COLOR_RGB2BGR),
+    "mono8": (1, cv2.COLOR_GRAY2BGR),
+    "8uc1": (1, cv2.COLOR_GRAY2BGR),
+    "8uc3": (3, None),
+    "bgra8": (4, cv2.COLOR_BGRA2BGR),
+    "rgba8": (4, cv2.COLOR_RGBA2BGR),
+    # YUV 4:2:2, two bytes per pixel. ROS "yuv422" is UYVY; "yuv422_yuy2"/"yuyv" are YUYV.
+    "yuv422": (2, cv2.COLOR_YUV2BGR_UYVY),
+    "uyvy": (2, cv2.COLOR_YUV2BGR_UYVY),
+    "yuv422_yuy2": (2, cv2.COLOR_YUV2BGR_YUY2),
+    "yuyv": (2, cv2.COLOR_YUV2BGR_YUY2),
+}
+SUPPORTED_ENCODINGS = tuple(sorted(_ENCODINGS))
+
+
+def bgr_from_raw(data, height: int, width: int, step: int, encoding: str) -> np.ndarray:
+    """Return the image as (height, width, 3) uint8 BGR.
+
+    ``data`` is any buffer (bytes, array.array, memoryview). For bgr8 the result is a view of it
+    (no copy); other encodings are converted by OpenCV. Raises :class:`ImageDecodeError`.
+    """
+    key = encoding.lower()
+    if key not in _ENCODINGS:
+        hint = " (16-bit images are depth or IR, not colour)" if "16" in key else ""
+        raise ImageDecodeError(f"unsupported encoding {encoding!r}{hint}; supported: "
+                               f"{', '.join(SUPPORTED_ENCODINGS)}")
+    channels, conversion = _ENCODINGS[key]
+    if height <= 0 or width <= 0:
+        raise ImageDecodeError(f"empty image {width}x{height}")
+    if key in ("yuv422", "uyvy", "yuv422_yuy2", "yuyv") and width % 2:
+        raise ImageDecodeError(f"{encoding} needs an even width, got {width}")
+    row_bytes = width * channels
+    if step < row_bytes:
+        raise ImageDecodeError(f"step {step} is smaller than width*channels = {width}*{channels}")
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    if buffer.size != step * height:
+        raise ImageDecodeError(f"data has {buffer.size} bytes, expected step*height = {step}*{height} "
+                               f"= {step * height}")
+    # Strided view: rows are `step` apart, so padding at the end of each row is skipped, not copied.
+    image = np.lib.stride_tricks.as_strided(buffer, shape=(height, width, channels),
+                                            strides=(step, channels, 1), writeable=False)
+    if conversion is None:
+        return image
+    if channels == 2:
+        image = image.reshape(height, width * 2) if step == row_bytes else np.ascontiguousarray(image)
+        image = image.reshape(height, width, 2)
+    return cv2.cvtColor(image, conversion)
+
+
+def bgr_from_compressed(data, format_: str = "") -> np.ndarray:
+    """Decode a compressed frame (JPEG, PNG, ...; the format string is informational) to BGR."""
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    if buffer.size == 0:
+        raise ImageDecodeError("empty compressed image")
+    image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+    if image is None:
+        raise ImageDecodeError(f"cannot decode compressed image ({buffer.size} bytes, format {format_!r})")
+    return image

@@ -1,0 +1,82 @@
+"""Installed models: the manifest written by the models step, and sha256-checked model files.
+
+The models step (``make models``) writes ``manifest.json`` into the models directory
+(``$POSE_ROS_MODEL_DIR``, default ``~/.cache/pose_ros/models``); each entry names the file, its sha256,
+the model family (which decoder runs it), its input size, skeleton and licence. Weights never live in git.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+INSTALL_COMMAND = "make models  (or: scripts/setup_env.sh)"
+
+
+class ModelError(RuntimeError):
+    """A model is unknown, missing or does not match its manifest; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One manifest entry, with ``path`` resolved."""
+
+    name: str
+    path: Path
+    sha256: str
+    family: str
+    input_size: tuple[int, int]  # (height, width) of the model input
+    skeleton: str
+    licence: str
+
+
+def default_model_dir() -> Path:
+    if os.environ.get("POSE_ROS_MODEL_DIR"):
+        return Path(os.environ["POSE_ROS_MODEL_DIR"])
+    cache = Path(os.environ.get("POSE_ROS_CACHE", Path.home() / ".cache" / "pose_ros"))
+    return cache / "models"
+
+
+def load_manifest(model_dir: Path) -> dict[str, ModelSpec]:
+    manifest = model_dir / "manifest.json"
+    if not manifest.is_file():
+        raise ModelError(f"no model manifest at {manifest}; install the models with: {INSTALL_COMMAND}")
+    try:
+        entries = json.loads(manifest.read_text())["models"]
+        return {
+            name: ModelSpec(name=name, path=model_dir / e["file"], sha256=e["sha256"], family=e["family"],
+                            input_size=(int(e["input_size"][0]), int(e["input_size"][1])),
+                            skeleton=e["skeleton"], licence=e.get("licence", "unknown"))
+            for name, e in entries.items()
+        }
+    except (ValueError, KeyError, TypeError, IndexError) as err:
+        raise ModelError(f"model manifest {manifest} is malformed ({err!r}); "
+                         f"reinstall the models with: {INSTALL_COMMAND}") from err
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_model(name: str, model_dir: Path | None = None, verify: bool = True) -> ModelSpec:
+    """Find model ``name`` in the manifest and check its file exists and matches its sha256."""
+    model_dir = Path(model_dir) if model_dir else default_model_dir()
+    specs = load_manifest(model_dir)
+    if name not in specs:
+        raise ModelError(f"unknown model {name!r}; installed: {', '.join(sorted(specs)) or 'none'} "
+                         f"(in {model_dir}). Install the models with: {INSTALL_COMMAND}")
+    spec = specs[name]
+    if not spec.path.is_file():
+        raise ModelError(f"model file {spec.path} for {name!r} is missing; install it with: {INSTALL_COMMAND}")
+    if verify:
+        actual = file_sha256(spec.path)
+        if actual != spec.sha256:
+            raise ModelError(f"model file {spec.path} has sha256 {actual}, the manifest expects "
+                             f"{spec.sha256}; reinstall it with: {INSTALL_COMMAND} (add --force)")
+    return spec

@@ -1,0 +1,1 @@
+"""The ROS 2 side: message <-> array adapters and the pose node. Imports rclpy; the core does not."""
