@@ -5,7 +5,7 @@ The model tests need the two BlazePose .tflite files: set
 ``mediapipe/modules/...`` tree, or let ``fetch_mediapipe_models`` download the
 pinned mediapipe wheel into ``~/.cache/pose_ros/downloads`` (PyPI access).
 Reference outputs come from ``ai_edge_litert`` (test-only dependency); the
-photo comes from matplotlib's bundled sample data.
+photo is matplotlib's grace_hopper.jpg (pose_ros.tools.sample_data).
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import flatbuffers
 import numpy as np
 import pytest
-import tflite
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-# ``tools`` is a plain directory at the repository root, not an installed package.
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+import cv2
+import flatbuffers
+import onnxruntime as ort
+import tflite
+from ai_edge_litert import interpreter as litert
 
 from tools.tflite2onnx.convert import (  # noqa: E402
     DimMetadata,
@@ -34,6 +33,8 @@ from tools.tflite2onnx.convert import (  # noqa: E402
     same_padding,
 )
 from tools.tflite2onnx.fetch import fetch_mediapipe_models, models_in_dir  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # --------------------------------------------------------------------------
 # densify: hand-built sparse tensors with known dense answers
@@ -152,7 +153,9 @@ def build_tflite(tensors, operators, inputs, outputs) -> bytes:
     buffer_data = [None] + [t.get("data") for t in tensors]  # buffer 0: empty sentinel
     buffers = []
     for data in buffer_data:
-        vector = None if data is None else _int_vector(builder, np.frombuffer(np.asarray(data).tobytes(), np.uint8), np.uint8)
+        vector = None
+        if data is not None:
+            vector = _int_vector(builder, np.frombuffer(np.asarray(data).tobytes(), np.uint8), np.uint8)
         tflite.BufferStart(builder)
         if vector is not None:
             tflite.BufferAddData(builder, vector)
@@ -231,8 +234,6 @@ def test_densify_matches_litert_on_blocked_permuted_sparsity(tmp_path):
     A 4x6 matrix with 2x3 blocks, traversed block-column-major: the block
     levels and the permutation are what the BlazePose models do not exercise.
     """
-    ort = pytest.importorskip("onnxruntime")
-    litert = pytest.importorskip("ai_edge_litert.interpreter")
     # Levels: block col (dense 2), block row (CSR), in-block row (dense 2),
     # in-block col (dense 3). Block col 0 stores block row 1; block col 1
     # stores block rows 0 and 1.
@@ -244,9 +245,7 @@ def test_densify_matches_litert_on_blocked_permuted_sparsity(tmp_path):
     expected[0:2, 3:6] = values[6:12].reshape(2, 3)
     expected[2:4, 3:6] = values[12:18].reshape(2, 3)
 
-    np.testing.assert_array_equal(
-        densify(values, (4, 6), traversal_order, block_map, metadata), expected
-    )
+    np.testing.assert_array_equal(densify(values, (4, 6), traversal_order, block_map, metadata), expected)
 
     model = _densify_add_model(values, [4, 6], traversal_order, block_map, metadata)
     (tmp_path / "densify.tflite").write_bytes(model)
@@ -255,9 +254,13 @@ def test_densify_matches_litert_on_blocked_permuted_sparsity(tmp_path):
     x = np.zeros((4, 6), np.float32)
     interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
     interpreter.invoke()
-    np.testing.assert_array_equal(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]), expected)
+    np.testing.assert_array_equal(
+        interpreter.get_tensor(interpreter.get_output_details()[0]["index"]), expected
+    )
 
-    session = ort.InferenceSession(convert_model(model).SerializeToString(), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        convert_model(model).SerializeToString(), providers=["CPUExecutionProvider"]
+    )
     np.testing.assert_array_equal(session.run(None, {"x": x})[0], expected)
 
 
@@ -305,8 +308,6 @@ def onnx_models(mediapipe_models, tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def runners(mediapipe_models, onnx_models):
     """name -> (ONNX Runtime session, {kernel set: LiteRT interpreter})."""
-    ort = pytest.importorskip("onnxruntime")
-    litert = pytest.importorskip("ai_edge_litert.interpreter")
     kernel_sets = {
         "xnnpack": {},  # LiteRT's default CPU path, what MediaPipe runs
         "builtin": {"experimental_op_resolver_type": litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES},
@@ -331,11 +332,11 @@ def _run_litert(interpreter, x: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _photo(size: int, low: float, high: float) -> np.ndarray:
-    cbook = pytest.importorskip("matplotlib.cbook")
-    image_module = pytest.importorskip("PIL.Image")
-    path = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
-    image = image_module.open(path).convert("RGB").resize((size, size), image_module.BILINEAR)
-    pixels = np.asarray(image, dtype=np.float32)[None] / 255.0  # NHWC in [0, 1]
+    from pose_ros.tools.sample_data import ensure_photos
+
+    image = cv2.imread(str(ensure_photos()["grace_hopper.jpg"]), cv2.IMREAD_COLOR)
+    image = cv2.resize(image, (size, size), interpolation=cv2.INTER_LINEAR)[..., ::-1]  # RGB
+    pixels = image.astype(np.float32)[None] / 255.0  # NHWC in [0, 1]
     return (low + pixels * (high - low)).astype(np.float32)
 
 
@@ -378,7 +379,7 @@ def test_onnx_matches_litert(model, kind, runners):
     """
     session, interpreters = runners[model]
     x = _model_input(model, kind)
-    got = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"input_1": x})))
+    got = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"input_1": x}), strict=True))
     references = {label: _run_litert(interpreter, x) for label, interpreter in interpreters.items()}
 
     failures = []
@@ -389,14 +390,22 @@ def test_onnx_matches_litert(model, kind, runners):
         tolerance = min(max(ATOL, NOISE_FACTOR * spread), MAX_TOL)
         error = np.abs(squash(got[name]) - target).max()
         if not error <= tolerance:
-            failures.append(f"{name}: max abs error {error:.3g} > {tolerance:.3g} (LiteRT spread {spread:.3g})")
+            failures.append(
+                f"{name}: max abs error {error:.3g} > {tolerance:.3g} (LiteRT spread {spread:.3g})"
+            )
     assert not failures, f"{model} on {kind}: " + "; ".join(failures)
 
 
 def test_cli_converts(mediapipe_models, tmp_path):
     out = tmp_path / "detector.onnx"
     result = subprocess.run(
-        [sys.executable, "-m", "tools.tflite2onnx.convert", str(mediapipe_models["pose_detection"]), str(out)],
+        [
+            sys.executable,
+            "-m",
+            "tools.tflite2onnx.convert",
+            str(mediapipe_models["pose_detection"]),
+            str(out),
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -10,7 +10,12 @@ import numpy as np
 
 
 class ImageDecodeError(ValueError):
-    """The buffer cannot be read as an image; the message says why."""
+    """The buffer cannot be read as an image; the message says why, ``kind`` names the problem
+    (``encoding``, ``size``, ``step``, ``data_length``, ``compressed``) for counting and throttling."""
+
+    def __init__(self, message: str, kind: str):
+        super().__init__(message)
+        self.kind = kind
 
 
 # encoding -> (channels, OpenCV conversion to BGR or None when already BGR)
@@ -41,19 +46,19 @@ def bgr_from_raw(data, height: int, width: int, step: int, encoding: str) -> np.
     if key not in _ENCODINGS:
         hint = " (16-bit images are depth or IR, not colour)" if "16" in key else ""
         raise ImageDecodeError(f"unsupported encoding {encoding!r}{hint}; supported: "
-                               f"{', '.join(SUPPORTED_ENCODINGS)}")
+                               f"{', '.join(SUPPORTED_ENCODINGS)}", "encoding")
     channels, conversion = _ENCODINGS[key]
     if height <= 0 or width <= 0:
-        raise ImageDecodeError(f"empty image {width}x{height}")
+        raise ImageDecodeError(f"empty image {width}x{height}", "size")
     if key in ("yuv422", "uyvy", "yuv422_yuy2", "yuyv") and width % 2:
-        raise ImageDecodeError(f"{encoding} needs an even width, got {width}")
+        raise ImageDecodeError(f"{encoding} needs an even width, got {width}", "size")
     row_bytes = width * channels
     if step < row_bytes:
-        raise ImageDecodeError(f"step {step} is smaller than width*channels = {width}*{channels}")
+        raise ImageDecodeError(f"step {step} is smaller than width*channels = {width}*{channels}", "step")
     buffer = np.frombuffer(data, dtype=np.uint8)
     if buffer.size != step * height:
         raise ImageDecodeError(f"data has {buffer.size} bytes, expected step*height = {step}*{height} "
-                               f"= {step * height}")
+                               f"= {step * height}", "data_length")
     # Strided view: rows are `step` apart, so padding at the end of each row is skipped, not copied.
     image = np.lib.stride_tricks.as_strided(buffer, shape=(height, width, channels),
                                             strides=(step, channels, 1), writeable=False)
@@ -69,8 +74,9 @@ def bgr_from_compressed(data, format_: str = "") -> np.ndarray:
     """Decode a compressed frame (JPEG, PNG, ...; the format string is informational) to BGR."""
     buffer = np.frombuffer(data, dtype=np.uint8)
     if buffer.size == 0:
-        raise ImageDecodeError("empty compressed image")
+        raise ImageDecodeError("empty compressed image", "compressed")
     image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
     if image is None:
-        raise ImageDecodeError(f"cannot decode compressed image ({buffer.size} bytes, format {format_!r})")
+        raise ImageDecodeError(f"cannot decode compressed image ({buffer.size} bytes, format {format_!r})",
+                               "compressed")
     return image

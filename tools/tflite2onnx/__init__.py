@@ -1,0 +1,1 @@
+"""Project-owned TFLite -> ONNX converter for MediaPipe's BlazePose models."""
