@@ -6,7 +6,7 @@ from pose_ros.tools.bags import read_images, sample_bag, write_image_bag
 from pose_ros.tools.replay import BagReplayer
 from pose_ros.tools.sample_data import PHOTOS
 
-from node_process import SHARE, NodeProcess
+from pose_ros.tools.node_process import SHARE, NodeProcess
 from ros_harness import RosHarness
 
 

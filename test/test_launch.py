@@ -14,7 +14,7 @@ from sensor_msgs.msg import Image
 
 from pose_ros.msg import PoseArray
 
-from node_process import EXECUTABLE, REPO, SHARE, NodeProcess
+from pose_ros.tools.node_process import EXECUTABLE, REPO, SHARE, NodeProcess
 from ros_harness import Collector, RosHarness, image_msg, stamp_ns
 
 LAUNCH = REPO / "launch" / "pose.launch.xml"

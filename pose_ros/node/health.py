@@ -26,7 +26,7 @@ class ErrorThrottle:
         last = self._last.get(kind)
         if last is not None and now - last < self._period:
             return False
-        suppressed = self.counts[kind] - 1 if last is None else None
         self._last[kind] = now
-        self._log(f"{message} [{kind}: {self.counts[kind]} so far]" if suppressed != 0 else message)
+        # After the first report, say how many there were, as the ones in between were not logged.
+        self._log(message if last is None else f"{message} [{kind}: {self.counts[kind]} so far]")
         return True

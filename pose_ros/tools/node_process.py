@@ -1,14 +1,17 @@
-"""Start the installed pose_node executable as its own process, as `ros2 launch` would."""
+"""Start the installed pose_node executable as its own process, as `ros2 launch` would (used by the
+demo and the tests; `ros2 launch` itself may not be installed)."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-INSTALL = REPO / "install" / "pose_ros"
+REPO = Path(__file__).resolve().parents[2]
+INSTALL = REPO / "install" / "pose_ros"  # colcon install of this checkout (scripts/setup_env.sh)
 EXECUTABLE = INSTALL / "lib" / "pose_ros" / "pose_node"
 SHARE = INSTALL / "share" / "pose_ros"
 
@@ -17,7 +20,9 @@ class NodeProcess:
     """``pose_node --ros-args ...`` in a subprocess; its output is kept for assertions."""
 
     def __init__(self, ros_args: list[str], env: dict[str, str] | None = None, log_path: Path | None = None):
-        self.log_path = log_path or Path(os.environ.get("TMPDIR", "/tmp")) / f"pose_node_{os.getpid()}_{time.time_ns()}.log"
+        if log_path is None:
+            log_path = Path(tempfile.mkstemp(prefix="pose_node_", suffix=".log")[1])
+        self.log_path = log_path
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen([sys.executable, str(EXECUTABLE), "--ros-args", *ros_args],
                                      stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
@@ -37,7 +42,7 @@ class NodeProcess:
 
     def stop(self) -> int:
         if self.proc.poll() is None:
-            self.proc.send_signal(subprocess.signal.SIGINT)
+            self.proc.send_signal(signal.SIGINT)
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
