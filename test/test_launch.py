@@ -12,6 +12,8 @@ from rcl_interfaces.srv import ListParameters
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
+from pose_ros.core.config import PoseConfig
+from pose_ros.core.pipeline import resolve_config
 from pose_ros.msg import PoseArray
 
 from pose_ros.tools.node_process import EXECUTABLE, REPO, SHARE, NodeProcess
@@ -51,11 +53,15 @@ def test_launch_names_an_installed_package_executable_and_files(launch):
             assert (SHARE / "config" / "yolo11n_pose.yaml").is_file()
 
 
-def test_every_config_file_is_installed_and_names_a_declared_model(launch):
-    for config in sorted((REPO / "config").glob("*.yaml")):
-        assert (SHARE / "config" / config.name).is_file(), f"{config.name} not installed: rebuild"
-        params = yaml.safe_load(config.read_text())["/**"]["ros__parameters"]
-        assert params["model"] == config.stem, f"{config.name} must configure model {config.stem}"
+@pytest.mark.parametrize("config", sorted((REPO / "config").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_config_file_is_installed_and_valid_for_the_installed_models(config, launch):
+    """Each config/<name>.yaml is a value of the launch's `model` arg: it must configure a runnable pipeline."""
+    assert (SHARE / "config" / config.name).is_file(), f"{config.name} not installed: rebuild"
+    params = yaml.safe_load(config.read_text())["/**"]["ros__parameters"]
+    core = {k: v for k, v in params.items() if k in PoseConfig.field_names()}
+    resolve_config(PoseConfig(**core))  # raises ConfigError/ModelError with the reason
+    _, _, node = launch
+    assert config.stem in ET.parse(LAUNCH).getroot().find("arg[@name='model']").get("description")
 
 
 @pytest.fixture(scope="module")

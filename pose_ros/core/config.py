@@ -5,7 +5,7 @@ from dataclasses import dataclass, fields
 
 from pose_ros.core.backend import DEVICES
 
-MODES = ("bottom_up",)
+MODES = ("bottom_up", "top_down")
 
 
 class ConfigError(ValueError):
@@ -16,8 +16,14 @@ class ConfigError(ValueError):
 class PoseConfig:
     """What to run and how. Every field has a ROS parameter and a CLI flag of the same name."""
 
-    mode: str = "bottom_up"  # bottom_up: one pass finds everyone (cost independent of the crowd)
-    model: str = "yolo11n_pose"  # a name in the models manifest
+    # bottom_up: one pass finds everyone (cost independent of the crowd);
+    # top_down: a person detector, then the keypoint model on each person's crop (cost grows with people).
+    mode: str = "bottom_up"
+    model: str = "yolo11n_pose"  # a name in the models manifest (the keypoint model in top_down mode)
+    detector: str = "blazepose_detector"  # person detector of top_down mode (manifest name)
+    # BlazePose's detector also looks at overlapping tiles (finds people farther away; ~7 detector runs)
+    detector_tiling: bool = True
+    skeleton: str = "coco17"  # output layout: coco17, or the model's native one (e.g. blazepose33)
     device: str = "auto"  # auto | cpu | cuda | tensorrt (falls back to CPU, logged)
     person_threshold: float = 0.5  # min person score, [0, 1]
     keypoint_threshold: float = 0.3  # keypoints scoring below are reported with score 0
@@ -31,8 +37,8 @@ class PoseConfig:
             raise ConfigError(f"mode {self.mode!r} is not valid; valid: {', '.join(MODES)}")
         if self.device not in DEVICES:
             raise ConfigError(f"device {self.device!r} is not valid; valid: {', '.join(DEVICES)}")
-        if not self.model:
-            raise ConfigError("model must name a model of the manifest")
+        if not self.model or (self.mode == "top_down" and not self.detector):
+            raise ConfigError("model (and detector, in top_down mode) must name models of the manifest")
         for name in ("person_threshold", "keypoint_threshold", "nms_iou"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

@@ -1,22 +1,24 @@
-"""Build a pose estimator from a :class:`PoseConfig`: model lookup, backend, family registry."""
+"""Build a pose estimator from a :class:`PoseConfig`: model lookup, backends, and the family registries."""
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Protocol
 
 import numpy as np
 
 from pose_ros.core.backend import BackendOptions, OrtBackend
+from pose_ros.core.blazepose import BlazePoseDetector, BlazePoseLandmarks, CocoPoseRegions
 from pose_ros.core.config import ConfigError, PoseConfig
 from pose_ros.core.models import ModelSpec, resolve_model
 from pose_ros.core.result import Poses
-from pose_ros.core.skeletons import Skeleton, get_skeleton
+from pose_ros.core.skeletons import Skeleton, get_skeleton, keypoint_mapping
 from pose_ros.core.yolo_pose import YoloPose
 
 
 class PoseEstimator(Protocol):
-    """Anything that turns a BGR image into :class:`Poses`; ``timings`` holds the last call's
-    seconds per stage (preprocess, infer, decode)."""
+    """Anything that turns a BGR image into :class:`Poses`; ``timings`` holds the last call's seconds per
+    stage (preprocess, infer, decode; top-down models add detect)."""
 
     skeleton: Skeleton
     config: PoseConfig
@@ -27,30 +29,73 @@ class PoseEstimator(Protocol):
     def with_config(self, config: PoseConfig) -> "PoseEstimator": ...
 
 
-def _build_yolo_pose(spec: ModelSpec, config: PoseConfig) -> PoseEstimator:
-    backend = OrtBackend(spec.path, BackendOptions(device=config.device, threads=config.threads))
-    return YoloPose(backend, get_skeleton(spec.skeleton), spec.input_size, config)
+PersonDetector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]  # image -> boxes (N, 4), scores (N,)
 
 
-# model family (from the manifest) -> (mode it serves, builder)
-FAMILIES: dict[str, tuple[str, Callable[[ModelSpec, PoseConfig], PoseEstimator]]] = {
-    "yolo_pose": ("bottom_up", _build_yolo_pose),
+@dataclass(frozen=True)
+class Resolved:
+    """The checked models of a configuration (nothing loaded yet)."""
+
+    model: ModelSpec
+    detector: ModelSpec | None
+    skeleton: Skeleton
+
+
+def _backend(spec: ModelSpec, config: PoseConfig) -> OrtBackend:
+    return OrtBackend(spec.path, BackendOptions(device=config.device, threads=config.threads))
+
+
+def _build_yolo_pose(r: Resolved, config: PoseConfig) -> PoseEstimator:
+    return YoloPose(_backend(r.model, config), r.skeleton, r.model.input_size, config)
+
+
+def _build_blazepose(r: Resolved, config: PoseConfig) -> PoseEstimator:
+    if r.detector.family == "blazepose_detector":
+        detector = BlazePoseDetector(_backend(r.detector, config), config.person_threshold, config.max_people,
+                                     tiled=config.detector_tiling)
+    else:  # people of the one-stage model; the landmark model grades the keypoints itself
+        yolo_config = replace(config, keypoint_threshold=0.0)
+        detector = CocoPoseRegions(YoloPose(_backend(r.detector, config), get_skeleton(r.detector.skeleton),
+                                            r.detector.input_size, yolo_config))
+    return BlazePoseLandmarks(_backend(r.model, config), detector, config, r.skeleton)
+
+
+# Keypoint-model family (from the manifest) -> (mode it serves, detector families it accepts, builder).
+FAMILIES: dict[str, tuple[str, tuple[str, ...], Callable[[Resolved, PoseConfig], PoseEstimator]]] = {
+    "yolo_pose": ("bottom_up", (), _build_yolo_pose),
+    "blazepose_landmark": ("top_down", ("blazepose_detector", "yolo_pose"), _build_blazepose),
 }
 
 
-def resolve_config(config: PoseConfig) -> ModelSpec:
-    """Check the config against the installed models (no model is loaded): the model exists, its file
-    matches the manifest, and its family serves the requested mode."""
-    spec = resolve_model(config.model, Path(config.model_dir) if config.model_dir else None)
+def _resolve(name: str, config: PoseConfig) -> ModelSpec:
+    return resolve_model(name, Path(config.model_dir) if config.model_dir else None)
+
+
+def resolve_config(config: PoseConfig) -> Resolved:
+    """Check the config against the installed models without loading any: the models exist and match their
+    sha256, the model serves the mode, the detector suits the model, the skeleton can be produced."""
+    spec = _resolve(config.model, config)
     if spec.family not in FAMILIES:
-        raise ConfigError(f"model {spec.name!r} has family {spec.family!r}, which this version cannot run; "
-                          f"known families: {', '.join(sorted(FAMILIES))}")
-    mode = FAMILIES[spec.family][0]
+        keypoint_models = ", ".join(sorted(FAMILIES))
+        raise ConfigError(f"model {spec.name!r} has family {spec.family!r}, which is not a keypoint model; "
+                          f"keypoint model families: {keypoint_models}")
+    mode, detector_families, _ = FAMILIES[spec.family]
     if mode != config.mode:
         raise ConfigError(f"model {spec.name!r} is a {mode} model but mode is {config.mode!r}")
-    return spec
+    detector = None
+    if mode == "top_down":
+        detector = _resolve(config.detector, config)
+        if detector.family not in detector_families:
+            raise ConfigError(f"detector {detector.name!r} ({detector.family}) cannot feed {spec.name!r}; "
+                              f"it needs a detector of family: {', '.join(detector_families)}")
+    try:
+        keypoint_mapping(spec.skeleton, config.skeleton)
+        skeleton = get_skeleton(config.skeleton)
+    except KeyError as err:
+        raise ConfigError(f"skeleton {config.skeleton!r}: {err.args[0]}") from None
+    return Resolved(spec, detector, skeleton)
 
 
 def build_estimator(config: PoseConfig) -> PoseEstimator:
-    spec = resolve_config(config)
-    return FAMILIES[spec.family][1](spec, config)
+    resolved = resolve_config(config)
+    return FAMILIES[resolved.model.family][2](resolved, config)

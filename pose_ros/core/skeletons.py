@@ -51,7 +51,57 @@ COCO17 = Skeleton(
                          1.07, 1.07, .87, .87, .89, .89], dtype=np.float32) / 10.0,
 )
 
-SKELETONS: dict[str, Skeleton] = {s.name: s for s in (COCO17,)}
+# MediaPipe BlazePose's 33 landmarks (mediapipe/python/solutions/pose.py PoseLandmark, POSE_CONNECTIONS).
+_COCO_SIGMA = dict(zip(COCO17.keypoint_names, COCO17.oks_sigmas.tolist()))
+BLAZEPOSE33 = Skeleton(
+    name="blazepose33",
+    keypoint_names=(
+        "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
+        "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right",
+        "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+        "left_pinky", "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb",
+        "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+        "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+    ),
+    edges=(
+        (0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8), (9, 10), (11, 12), (11, 13),
+        (13, 15), (15, 17), (15, 19), (15, 21), (17, 19), (12, 14), (14, 16), (16, 18), (16, 20), (16, 22),
+        (18, 20), (11, 23), (12, 24), (23, 24), (23, 25), (24, 26), (25, 27), (26, 28), (27, 29), (28, 30),
+        (29, 31), (30, 32), (27, 31), (28, 32),
+    ),
+    flip_pairs=((1, 4), (2, 5), (3, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16), (17, 18), (19, 20),
+                (21, 22), (23, 24), (25, 26), (27, 28), (29, 30), (31, 32)),
+    # There are no official OKS sigmas for this layout: joints COCO also has take COCO's value; eye corners
+    # take the eye's, mouth corners the nose's, fingers the wrist's, heels and toes COCO-WholeBody's foot
+    # values (0.066 heel, 0.068 big toe).
+    oks_sigmas=np.array(
+        [_COCO_SIGMA["nose"]] + [_COCO_SIGMA["left_eye"]] * 6 + [_COCO_SIGMA["left_ear"]] * 2
+        + [_COCO_SIGMA["nose"]] * 2
+        + [_COCO_SIGMA[n] for n in ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
+                                    "left_wrist", "right_wrist")]
+        + [_COCO_SIGMA["left_wrist"]] * 6
+        + [_COCO_SIGMA[n] for n in ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
+                                    "right_ankle")]
+        + [0.066, 0.066, 0.068, 0.068], dtype=np.float32),
+)
+
+SKELETONS: dict[str, Skeleton] = {s.name: s for s in (COCO17, BLAZEPOSE33)}
+
+# Keypoint index maps between layouts: target joint j is source joint MAPPINGS[(source, target)][j].
+MAPPINGS: dict[tuple[str, str], np.ndarray] = {
+    ("blazepose33", "coco17"): np.array([BLAZEPOSE33.keypoint_names.index(n) for n in COCO17.keypoint_names]),
+}
+
+
+def keypoint_mapping(source: str, target: str) -> np.ndarray | None:
+    """Indices taking ``source`` keypoints to the ``target`` layout; None when they are the same layout."""
+    if source == target:
+        return None
+    try:
+        return MAPPINGS[(source, target)]
+    except KeyError:
+        valid = sorted({t for s, t in MAPPINGS if s == source} | {source})
+        raise KeyError(f"cannot output skeleton {target!r} from a {source!r} model; valid: {', '.join(valid)}") from None
 
 
 def get_skeleton(name: str) -> Skeleton:

@@ -32,8 +32,11 @@ from pose_ros.node.health import ErrorThrottle
 from pose_ros.node.latest_slot import LatestSlot
 
 _DESCRIPTIONS = {
-    "mode": "bottom_up (one pass for everyone)",
-    "model": "model name from the models manifest",
+    "mode": "bottom_up (one pass for everyone) | top_down (detector, then keypoints per person)",
+    "model": "keypoint model name from the models manifest",
+    "detector": "person detector of top_down mode: blazepose_detector | yolo11n_pose",
+    "detector_tiling": "BlazePose detector also scans overlapping tiles (finds smaller people; slower)",
+    "skeleton": "published layout: coco17, or the model's own (blazepose33 for BlazePose)",
     "device": "auto | cpu | cuda | tensorrt; a missing GPU falls back to CPU (logged)",
     "person_threshold": "minimum person score",
     "keypoint_threshold": "keypoints scoring below are published with score 0",

