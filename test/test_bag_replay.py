@@ -1,7 +1,11 @@
 """A rosbag2 (mcap) written with rosbags from the sample photos, replayed into the node process:
 every frame is answered, with its own stamp."""
+import numpy as np
 import pytest
+import yaml
 
+from pose_ros.core.config import PoseConfig
+from pose_ros.core.pipeline import build_estimator
 from pose_ros.tools.bags import read_images, sample_bag, write_image_bag
 from pose_ros.tools.replay import BagReplayer
 from pose_ros.tools.sample_data import PHOTOS
@@ -10,11 +14,13 @@ from pose_ros.tools.node_process import SHARE, NodeProcess
 from ros_harness import RosHarness
 
 
-@pytest.fixture(scope="module")
-def node():
-    process = NodeProcess(["--params-file", str(SHARE / "config" / "yolo11n_pose.yaml"), "-p", "device:=cpu",
-                           "-r", "image:=/camera/image_raw"])
+@pytest.fixture(scope="module", params=["yolo11n_pose", "blazepose_full"])
+def node(request):
+    """The node process with a shipped config: the bottom-up and the top-down one."""
+    config = SHARE / "config" / f"{request.param}.yaml"
+    process = NodeProcess(["--params-file", str(config), "-p", "device:=cpu", "-r", "image:=/camera/image_raw"])
     process.wait_ready()
+    process.config = config
     yield process
     assert process.stop() == 0, process.output()
 
@@ -33,9 +39,21 @@ def test_every_replayed_frame_is_answered_with_its_stamp(node, tmp_path):
     assert [f.stamp_ns for f in frames] == [i.stamp_ns for i in images]
     unanswered = [f.stamp_ns for f in frames if f.answer is None]
     assert not unanswered, f"unanswered stamps {unanswered}\n{node.output()}"
-    for frame, photo in zip(frames, PHOTOS * 2):
+    params = yaml.safe_load(node.config.read_text())["/**"]["ros__parameters"]
+    estimator = build_estimator(PoseConfig(**{k: v for k, v in params.items() if k in PoseConfig.field_names()}))
+    for frame, image in zip(frames, images):
         assert frame.answer.header.frame_id == "camera"
-        assert len(frame.answer.people) >= photo.people, photo.name
+        expected = estimator(_bgr(image))  # the same frame through the core: same people
+        assert len(frame.answer.people) == len(expected) >= 1
+        np.testing.assert_allclose([p.score for p in frame.answer.people], expected.scores, atol=1e-5)
+
+
+def _bgr(image):
+    """The pixels of a bag image (bgr8 written by sample_bag), from its CDR bytes."""
+    from pose_ros.tools.bags import typestore
+
+    msg = typestore().deserialize_cdr(image.cdr, "sensor_msgs/msg/Image")
+    return np.asarray(msg.data).reshape(msg.height, msg.width, 3)
 
 
 def test_sqlite3_bags_read_back_too(tmp_path, bus_image):

@@ -25,7 +25,7 @@ def test_slot_wakes_a_waiting_worker_and_close_releases_it():
     waiter.start()
     slot.close()
     waiter.join(timeout=5)
-    assert got == ["frame", None] and not waiter.is_alive()
+    assert got == ["frame", None] and not waiter.is_alive() and slot.closed
 
 
 def test_throttle_logs_each_kind_once_per_period_and_counts_all():

@@ -33,6 +33,10 @@ class LatestSlot(Generic[T]):
             item, self._item = self._item, None
             return item
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         with self._cond:
             self._closed = True

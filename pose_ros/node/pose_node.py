@@ -105,7 +105,7 @@ class PoseNode(Node):
             f"(policy {event.last_policy_kind}); for a best-effort camera set image_reliability:=best_effort"))
 
     def _work(self) -> None:
-        while rclpy.ok(context=self.context):
+        while not self._slot.closed:
             msg = self._slot.take(timeout=0.5)
             if msg is not None:
                 self._process(msg)
