@@ -61,4 +61,17 @@ def test_invalid_config_is_rejected_before_any_model_loads(field, value, message
 
 
 def test_config_is_checked_against_the_manifest_without_loading(model_copy):
-    assert resolve_config(PoseConfig(model_dir=str(model_copy))).name == "yolo11n_pose"
+    resolved = resolve_config(PoseConfig(model_dir=str(model_copy)))
+    assert resolved.model.name == "yolo11n_pose" and resolved.detector is None and resolved.skeleton.name == "coco17"
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(mode="top_down"), "is a bottom_up model"),
+    (dict(skeleton="blazepose33"), "cannot output skeleton 'blazepose33' from a 'coco17' model"),
+    (dict(mode="top_down", model="blazepose_landmark_full", detector="blazepose_landmark_full"),
+     "cannot feed 'blazepose_landmark_full'"),
+    (dict(model="blazepose_detector"), "not a keypoint model"),
+])
+def test_inconsistent_choices_are_rejected_with_the_reason(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        resolve_config(PoseConfig(**overrides))

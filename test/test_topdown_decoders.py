@@ -391,6 +391,20 @@ def test_with_config_keeps_model_and_detector():
     assert changed.backend is backend and changed.detector is detect and changed.refine == "dark"
     assert changed.config.keypoint_threshold == 0.7 and changed.family == "heatmap"
 
+    class ConfigurableDetectorDouble:
+        def __init__(self, config):
+            self.config = config
+
+        def with_config(self, config):
+            return ConfigurableDetectorDouble(config)
+
+        def __call__(self, image):
+            return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
+
+    estimator = TopDownKeypoints(backend, COCO17, (256, 192), "simcc", PoseConfig(),
+                                 ConfigurableDetectorDouble(PoseConfig()))
+    assert estimator.with_config(PoseConfig(person_threshold=0.8)).detector.config.person_threshold == 0.8
+
 
 def test_wrong_simcc_layout_is_reported():
     backend = RecordingBackendDouble("simcc", model_space_points(1, (192, 256)), (192, 256))

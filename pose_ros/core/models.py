@@ -30,6 +30,15 @@ class ModelSpec:
     input_size: tuple[int, int]  # (height, width) of the model input
     skeleton: str
     licence: str
+    # Optional, for MMPose top-down models (docs/bring_your_own_mmpose_model.md); None = the codec's default.
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+    split_ratio: float = 2.0
+    refine: str | None = "quarter"
+    blur_kernel: int = 11
+
+
+REFINE_MODES = ("quarter", "dark", "udp", None)
 
 
 def default_model_dir() -> Path:
@@ -45,12 +54,20 @@ def load_manifest(model_dir: Path) -> dict[str, ModelSpec]:
         raise ModelError(f"no model manifest at {manifest}; install the models with: {INSTALL_COMMAND}")
     try:
         entries = json.loads(manifest.read_text())["models"]
-        return {
+        specs = {
             name: ModelSpec(name=name, path=model_dir / e["file"], sha256=e["sha256"], family=e["family"],
                             input_size=(int(e["input_size"][0]), int(e["input_size"][1])),
-                            skeleton=e["skeleton"], licence=e.get("licence", "unknown"))
+                            skeleton=e["skeleton"], licence=e.get("licence", "unknown"),
+                            mean=tuple(map(float, e["mean"])) if "mean" in e else None,
+                            std=tuple(map(float, e["std"])) if "std" in e else None,
+                            split_ratio=float(e.get("split_ratio", 2.0)), refine=e.get("refine", "quarter"),
+                            blur_kernel=int(e.get("blur_kernel", 11)))
             for name, e in entries.items()
         }
+        for spec in specs.values():
+            if spec.refine not in REFINE_MODES:
+                raise ValueError(f"{spec.name}: refine {spec.refine!r} not one of {REFINE_MODES}")
+        return specs
     except (ValueError, KeyError, TypeError, IndexError) as err:
         raise ModelError(f"model manifest {manifest} is malformed ({err!r}); "
                          f"reinstall the models with: {INSTALL_COMMAND}") from err

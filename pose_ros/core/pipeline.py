@@ -13,6 +13,7 @@ from pose_ros.core.config import ConfigError, PoseConfig
 from pose_ros.core.models import ModelSpec, resolve_model
 from pose_ros.core.result import Poses
 from pose_ros.core.skeletons import Skeleton, get_skeleton, keypoint_mapping
+from pose_ros.core.topdown import MMPOSE_MEAN, MMPOSE_STD, TopDownKeypoints
 from pose_ros.core.yolo_pose import YoloPose
 
 
@@ -53,17 +54,50 @@ def _build_blazepose(r: Resolved, config: PoseConfig) -> PoseEstimator:
     if r.detector.family == "blazepose_detector":
         detector = BlazePoseDetector(_backend(r.detector, config), config.person_threshold, config.max_people,
                                      tiled=config.detector_tiling)
-    else:  # people of the one-stage model; the landmark model grades the keypoints itself
-        yolo_config = replace(config, keypoint_threshold=0.0)
-        detector = CocoPoseRegions(YoloPose(_backend(r.detector, config), get_skeleton(r.detector.skeleton),
-                                            r.detector.input_size, yolo_config))
+    else:  # the one-stage model's people
+        detector = CocoPoseRegions(_yolo_as_detector(r.detector, config))
     return BlazePoseLandmarks(_backend(r.model, config), detector, config, r.skeleton)
+
+
+class PosesAsBoxes:
+    """A one-stage pose estimator used as a person detector (its boxes and scores)."""
+
+    def __init__(self, estimator: PoseEstimator):
+        self.estimator = estimator
+
+    def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        people = self.estimator(image)
+        return people.boxes, people.scores
+
+    def with_config(self, config: PoseConfig) -> "PosesAsBoxes":
+        return PosesAsBoxes(self.estimator.with_config(config))
+
+
+def _yolo_as_detector(spec: ModelSpec, config: PoseConfig) -> YoloPose:
+    # The keypoint model grades keypoints itself: the detector keeps its raw keypoint scores.
+    return YoloPose(_backend(spec, config), get_skeleton(spec.skeleton), spec.input_size,
+                    replace(config, keypoint_threshold=0.0))
+
+
+def _build_mmpose_topdown(r: Resolved, config: PoseConfig) -> PoseEstimator:
+    if r.detector.family == "blazepose_detector":
+        detector = BlazePoseDetector(_backend(r.detector, config), config.person_threshold, config.max_people,
+                                     tiled=config.detector_tiling)
+    else:
+        detector = PosesAsBoxes(_yolo_as_detector(r.detector, config))
+    m = r.model
+    return TopDownKeypoints(_backend(m, config), get_skeleton(m.skeleton), m.input_size, m.family, config,
+                            detector, mean=m.mean or MMPOSE_MEAN, std=m.std or MMPOSE_STD,
+                            split_ratio=m.split_ratio, refine=m.refine, blur_kernel=m.blur_kernel)
 
 
 # Keypoint-model family (from the manifest) -> (mode it serves, detector families it accepts, builder).
 FAMILIES: dict[str, tuple[str, tuple[str, ...], Callable[[Resolved, PoseConfig], PoseEstimator]]] = {
     "yolo_pose": ("bottom_up", (), _build_yolo_pose),
     "blazepose_landmark": ("top_down", ("blazepose_detector", "yolo_pose"), _build_blazepose),
+    # MMPose models a user exports (docs/bring_your_own_mmpose_model.md)
+    "simcc": ("top_down", ("yolo_pose", "blazepose_detector"), _build_mmpose_topdown),
+    "heatmap": ("top_down", ("yolo_pose", "blazepose_detector"), _build_mmpose_topdown),
 }
 
 

@@ -183,28 +183,35 @@ def decode_simcc(simcc_x: np.ndarray, simcc_y: np.ndarray, split_ratio: float = 
     return keypoints, np.maximum(scores, 0).astype(np.float32)
 
 
-def _gaussian_band(size: int, kernel: int) -> np.ndarray:
-    """(size, size) matrix B with B @ v = v convolved with cv2's Gaussian kernel, zeros outside."""
-    g = cv2.getGaussianKernel(kernel, 0).ravel()
-    r = kernel // 2
-    offsets = np.arange(size)[None, :] - np.arange(size)[:, None] + r
-    return np.where((offsets >= 0) & (offsets < kernel), g[np.clip(offsets, 0, kernel - 1)], 0.0)
+class _ModulatedLog:
+    """MMPose ``gaussian_blur`` (zero border, each map's peak rescaled to its original peak), then
+    clip and log, evaluated only at the sampled pixels.
 
-
-def _modulated_log(heatmaps: np.ndarray, kernel: int, floor: float, ceil: float | None) -> np.ndarray:
-    """MMPose ``gaussian_blur`` (zero border, peak rescaled to the original peak) then clip and log.
-
-    heatmaps: (M, H, W) -> (M, H, W) float64; the blur is two band-matrix products for all maps at once.
+    heatmaps: (M, H, W). The M maps are stacked into one tall image with ``kernel // 2`` zero rows between
+    them, so ONE cv2.GaussianBlur (BORDER_CONSTANT) blurs them all exactly as MMPose's per-map blur of a
+    zero-padded map. Sampled indices are clamped to the map (= MMPose's one-pixel edge padding for UDP;
+    DARK masks out what it samples near the border).
     """
-    if kernel % 2 != 1:
-        raise ValueError(f"blur kernel must be odd, got {kernel}")
-    _, h, w = heatmaps.shape
-    blurred = _gaussian_band(h, kernel) @ heatmaps.astype(np.float64) @ _gaussian_band(w, kernel).T
-    peak, blurred_peak = heatmaps.max(axis=(1, 2)), blurred.max(axis=(1, 2))
-    factor = np.divide(peak, blurred_peak, out=np.zeros_like(blurred_peak), where=blurred_peak > 0)
-    blurred *= factor[:, None, None]
-    np.clip(blurred, floor, ceil, out=blurred)
-    return np.log(blurred)
+
+    def __init__(self, heatmaps: np.ndarray, kernel: int, floor: float, ceil: float | None):
+        if kernel % 2 != 1:
+            raise ValueError(f"blur kernel must be odd, got {kernel}")
+        m, h, w = heatmaps.shape
+        gap = kernel // 2
+        tall = np.zeros((m, h + gap, w), dtype=np.float32)
+        tall[:, :h] = heatmaps
+        blurred = cv2.GaussianBlur(tall.reshape(m * (h + gap), w), (kernel, kernel), 0,
+                                   borderType=cv2.BORDER_CONSTANT)
+        self.blurred = blurred.reshape(m, h + gap, w)[:, :h]
+        peak, blurred_peak = heatmaps.max(axis=(1, 2)).astype(np.float64), self.blurred.max(axis=(1, 2))
+        self.factor = np.divide(peak, blurred_peak, out=np.zeros_like(peak), where=blurred_peak > 0)
+        self.floor, self.ceil, self.hw, self.rows = floor, ceil, (h, w), np.arange(m)
+
+    def at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """log(clip(modulated[m, y[m], x[m]])) for every map m, float64 (M,)."""
+        x, y = np.clip(x, 0, self.hw[1] - 1), np.clip(y, 0, self.hw[0] - 1)
+        values = self.blurred[self.rows, y, x] * self.factor
+        return np.log(np.clip(values, self.floor, self.ceil))
 
 
 def _quarter_offset(hm: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -229,14 +236,12 @@ def _dark_offset(hm: np.ndarray, x: np.ndarray, y: np.ndarray, kernel: int) -> n
     with central first derivatives and step-2 second derivatives; only where ``1 < x < W - 2`` and
     ``1 < y < H - 2`` and the Hessian is invertible (else 0), as MMPose.
     """
-    m, h, w = hm.shape
-    lg = _modulated_log(hm, kernel, 1e-10, None)
-    i = np.arange(m)
+    _, h, w = hm.shape
+    lg = _ModulatedLog(hm, kernel, 1e-10, None)
     ok = (1 < x) & (x < w - 2) & (1 < y) & (y < h - 2)
-    x, y = np.clip(x, 2, w - 3), np.clip(y, 2, h - 3)
 
     def at(ddx, ddy):
-        return lg[i, y + ddy, x + ddx]
+        return lg.at(x + ddx, y + ddy)
 
     dx = 0.5 * (at(1, 0) - at(-1, 0))
     dy = 0.5 * (at(0, 1) - at(0, -1))
@@ -254,15 +259,13 @@ def _dark_offset(hm: np.ndarray, x: np.ndarray, y: np.ndarray, kernel: int) -> n
 def _dark_udp_offset(hm: np.ndarray, x: np.ndarray, y: np.ndarray, kernel: int) -> np.ndarray:
     """MMPose ``refine_keypoints_dark_udp``, vectorised: (M, H, W) -> offsets (M, 2).
 
-    Log of the modulated heatmap clipped to [1e-3, 50], edge-padded by one pixel; step-1 derivatives,
+    Log of the modulated heatmap clipped to [1e-3, 50], edge-padded; step-1 derivatives,
     ``-(H + eps I)^-1 g`` everywhere (no border condition), as MMPose.
     """
-    m = hm.shape[0]
-    lg = np.pad(_modulated_log(hm, kernel, 1e-3, 50.0), ((0, 0), (1, 1), (1, 1)), mode="edge")
-    i, px, py = np.arange(m), x + 1, y + 1
+    lg = _ModulatedLog(hm, kernel, 1e-3, 50.0)
 
     def at(ddx, ddy):
-        return lg[i, py + ddy, px + ddx]
+        return lg.at(x + ddx, y + ddy)
 
     c = at(0, 0)
     dx = 0.5 * (at(1, 0) - at(-1, 0))
@@ -326,7 +329,8 @@ class TopDownKeypoints:
 
     backend: the keypoint model, input (B, 3, H, W) normalised float32; B dynamic (one run for the whole
     crowd) or fixed (people run in chunks of B, the last chunk zero-padded).
-    detector: ``image_bgr -> (boxes (N, 4) float32 xyxy source pixels, scores (N,))``.
+    detector: ``image_bgr -> (boxes (N, 4) float32 xyxy source pixels, scores (N,))``, optionally with
+    ``with_config(config)``.
     codec: ``"simcc"`` (outputs simcc_x (B, K, Wx), simcc_y (B, K, Wy); by name when so named, else in
     order) or ``"heatmap"`` (first output, (B, K, h, w)).
     Uses ``config.max_people`` (best detector scores kept) and ``config.keypoint_threshold`` (joints below
@@ -362,8 +366,10 @@ class TopDownKeypoints:
         self.timings: dict[str, float] = {}
 
     def with_config(self, config: PoseConfig) -> "TopDownKeypoints":
-        """Same model and detector, new thresholds (a live parameter change needs no reload)."""
-        return TopDownKeypoints(self.backend, self.skeleton, self.input_hw, self.codec, config, self.detector,
+        """Same model, new thresholds (a live parameter change needs no reload); a detector that has its own
+        ``with_config`` (e.g. BlazePoseDetector: person_threshold, max_people) gets the new config too."""
+        detector = self.detector.with_config(config) if hasattr(self.detector, "with_config") else self.detector
+        return TopDownKeypoints(self.backend, self.skeleton, self.input_hw, self.codec, config, detector,
                                 **self._options)
 
     @property

@@ -144,7 +144,7 @@ def _build(venv: Path, want: dict) -> None:
     base = base_interpreter()
     env = clean_env()
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    LOG.info("building %s with %s (a minute or two, ~100 MB of wheels)", venv, base)
+    LOG.info("building %s with %s (under a minute with a fast link: ~120 MB of wheels)", venv, base)
     t0 = time.monotonic()
     _run([base, "-m", "venv", "--clear", venv], env)
     python = venv / "bin" / "python"
