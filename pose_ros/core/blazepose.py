@@ -24,7 +24,7 @@ import numpy as np
 
 from pose_ros.core.backend import Backend
 from pose_ros.core.config import PoseConfig
-from pose_ros.core.geometry import clip_boxes, clip_points
+from pose_ros.core.geometry import clip_boxes
 from pose_ros.core.result import Poses
 from pose_ros.core.skeletons import BLAZEPOSE33, Skeleton, keypoint_mapping
 
@@ -154,8 +154,9 @@ def refine_from_heatmap(xy_norm: np.ndarray, heatmaps: np.ndarray) -> np.ndarray
     Returns the refined (N, K, 2); all people and keypoints at once."""
     n, height, width, k = heatmaps.shape
     offset = (HEATMAP_KERNEL - 1) // 2
-    cols = np.floor(xy_norm[..., 0] * width).astype(np.int64)  # (N, K)
-    rows = np.floor(xy_norm[..., 1] * height).astype(np.int64)
+    # C++ int conversion truncates toward zero: a landmark just left of/above the heatmap still counts.
+    cols = np.trunc(xy_norm[..., 0] * width).astype(np.int64)  # (N, K)
+    rows = np.trunc(xy_norm[..., 1] * height).astype(np.int64)
     inside = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
     window = np.arange(-offset, offset + 1)
     win_rows = rows[..., None] + window  # (N, K, 7)
@@ -264,11 +265,11 @@ class BlazePoseDetector:
         """Detections in one window, as (boxes, scores, keypoints) in source pixels (before the final NMS)."""
         x0, y0, width, height = window
         # Letterbox with zero padding (MediaPipe keep_aspect_ratio + BORDER_ZERO), RGB in [-1, 1]; one affine
-        # warp does the window crop, the resize and the padding together.
+        # warp does the window crop, the resize and the padding together. As in MediaPipe, the window is
+        # grown to a square around its centre whose corners land on the tensor's corners (no rounding).
         scale = DETECTOR_SIZE / max(height, width)
-        resized_w, resized_h = max(round(width * scale), 1), max(round(height * scale), 1)
-        gain = np.array([resized_w / width, resized_h / height], np.float32)
-        pad = np.array([(DETECTOR_SIZE - resized_w) / 2, (DETECTOR_SIZE - resized_h) / 2], np.float32)
+        gain = np.array([scale, scale], np.float32)
+        pad = np.array([(DETECTOR_SIZE - width * scale) / 2, (DETECTOR_SIZE - height * scale) / 2], np.float32)
         offset = pad - gain * (x0, y0)
         matrix = np.array([[gain[0], 0, offset[0]], [0, gain[1], offset[1]]], np.float32)
         canvas = cv2.warpAffine(image, matrix, (DETECTOR_SIZE, DETECTOR_SIZE), flags=cv2.INTER_LINEAR,
@@ -393,7 +394,8 @@ class BlazePoseLandmarks:
         # A person's box is the extent of its landmarks (BlazePose's detector box is the face).
         boxes = np.concatenate([keypoints[..., :2].min(axis=1), keypoints[..., :2].max(axis=1)], axis=1)
         clip_boxes(boxes, height, width)
-        clip_points(keypoints[..., :2], height, width)
+        # Keypoints are not clipped: like MediaPipe, a joint the model places beyond the border (a hidden
+        # foot, say) keeps its extrapolated position; its visibility says how much to trust it.
         keep = presence.reshape(n) >= PRESENCE_THRESHOLD
         # Two regions on one person (seen by two tiles, say) give the same landmarks: keep the best one.
         if keep.sum() > 1:

@@ -8,7 +8,9 @@ Runs inside the MediaPipe reference venv ($POSE_ROS_CACHE/venv-mediapipe, built 
 and prints exactly one JSON document to stdout (everything MediaPipe, absl, glog and TFLite log goes to stderr):
 
     {"images": [{"path": ..., "shape": [h, w], "found": bool,
-                 "landmarks": [[x_px, y_px, z, visibility, presence] x 33]}]}
+                 "landmarks": [[x_px, y_px, z, visibility, presence] x 33],
+                 "detection": {"score": s, "keypoints": [[x_px, y_px] x 4]},
+                 "region": [centre_x_px, centre_y_px, side_px, rotation_rad]}]}
 
 "landmarks" is [] when no person was found. x_px = landmark.x * w and y_px = landmark.y * h (MediaPipe's
 normalised coordinates times the image size, no clipping: landmarks may lie outside the image); z is MediaPipe's
@@ -35,8 +37,8 @@ os.environ.setdefault("GLOG_minloglevel", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-POSE_OPTIONS = dict(static_image_mode=True, model_complexity=1, smooth_landmarks=True, enable_segmentation=False,
-                    min_detection_confidence=0.5, min_tracking_confidence=0.5)
+POSE_OPTIONS = dict(static_image_mode=True, model_complexity=1, min_detection_confidence=0.5,
+                    min_tracking_confidence=0.5)
 
 
 def _stdout_to_stderr():
@@ -54,20 +56,40 @@ def run(paths: list[str]) -> dict:
     from mediapipe.python.solution_base import SolutionBase
 
     images = []
-    with mp.solutions.pose.Pose(**POSE_OPTIONS) as pose:
+    # The legacy Pose graph with the same side inputs and thresholds as mp.solutions.pose.Pose(**POSE_OPTIONS),
+    # asking also for the detection and the region it made of it (streams the graph has but Pose() hides), so
+    # a parity test can check the detector and the landmark stages each on their own.
+    pose_cls = mp.solutions.pose
+    with SolutionBase(
+            binary_graph_path=pose_cls._BINARYPB_FILE_PATH,
+            side_inputs={"model_complexity": POSE_OPTIONS["model_complexity"], "smooth_landmarks": False,
+                         "enable_segmentation": False, "smooth_segmentation": False, "use_prev_landmarks": False},
+            calculator_params={
+                "posedetectioncpu__TensorsToDetectionsCalculator.min_score_thresh":
+                    POSE_OPTIONS["min_detection_confidence"],
+                "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold":
+                    POSE_OPTIONS["min_tracking_confidence"]},
+            outputs=["pose_landmarks", "pose_detection", "pose_rect_from_detection"]) as pose:
         for path in paths:
             bgr = cv2.imread(path, cv2.IMREAD_COLOR)
             if bgr is None:
                 raise SystemExit(f"mediapipe_pose: cannot read image {path}")
             h, w = bgr.shape[:2]
-            # Pose.process() is SolutionBase.process() plus clearing every landmark's `presence` field; skip that
-            # wrapper so the graph's real presence values come through (nothing else differs).
-            result = SolutionBase.process(pose, {"image": cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)})
+            result = pose.process({"image": cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)})
             landmarks = []
             if result.pose_landmarks is not None:
                 landmarks = [[lm.x * w, lm.y * h, lm.z, lm.visibility, lm.presence]
                              for lm in result.pose_landmarks.landmark]
-            images.append({"path": path, "shape": [h, w], "found": bool(landmarks), "landmarks": landmarks})
+            entry = {"path": path, "shape": [h, w], "found": bool(landmarks), "landmarks": landmarks}
+            if result.pose_detection is not None:
+                kps = result.pose_detection.location_data.relative_keypoints
+                entry["detection"] = {"score": float(result.pose_detection.score[0]),
+                                      "keypoints": [[k.x * w, k.y * h] for k in kps]}
+            if result.pose_rect_from_detection is not None:
+                roi = result.pose_rect_from_detection
+                # centre x, y and side in pixels (the region is square in pixels), rotation in radians
+                entry["region"] = [roi.x_center * w, roi.y_center * h, roi.width * w, roi.rotation]
+            images.append(entry)
     return {"images": images}
 
 
