@@ -36,5 +36,5 @@ def test_json_form_has_one_entry_per_person_with_k_rows():
 
 
 def test_unknown_skeleton_lists_the_valid_names():
-    with pytest.raises(KeyError, match="valid: coco17"):
+    with pytest.raises(KeyError, match="valid: blazepose33, coco17"):
         get_skeleton("coco18")
