@@ -54,17 +54,50 @@ class RosHarness:
         self._thread = threading.Thread(target=self.executor.spin, daemon=True)
         self._thread.start()
         self._nodes = [self.probe]
+        self._clients = {}
 
     def add_node(self, node):
         self._nodes.append(node)
         self.executor.add_node(node)
         return node
 
-    def pose_node(self, **params):
+    def pose_node(self, wait_active: bool = True, **params):
+        """The pose node with parameter overrides; by default waits until autostart made it active."""
         from pose_ros.node.pose_node import PoseNode
 
         overrides = [Parameter(name, value=value) for name, value in params.items()]
-        return self.add_node(PoseNode(context=self.context, parameter_overrides=overrides))
+        node = self.add_node(PoseNode(context=self.context, parameter_overrides=overrides))
+        if wait_active:
+            deadline = time.monotonic() + 60
+            while (state := self.lifecycle_state()) != "active":
+                assert time.monotonic() < deadline, f"pose_node stuck in {state}"
+                time.sleep(0.1)
+        return node
+
+    def lifecycle_state(self, node: str = "/pose_node") -> str:
+        """The node's lifecycle state label, asked over its get_state service."""
+        from lifecycle_msgs.srv import GetState
+
+        if node not in self._clients:
+            self._clients[node] = self.probe.create_client(GetState, f"{node}/get_state")
+        client = self._clients[node]
+        assert client.wait_for_service(timeout_sec=10), f"{node}/get_state not available"
+        return client.call(GetState.Request(), timeout_sec=10).current_state.label
+
+    def change_state(self, transition: str, node: str = "/pose_node") -> bool:
+        """Trigger a lifecycle transition (configure, activate, deactivate, cleanup) over the service."""
+        from lifecycle_msgs.msg import Transition
+        from lifecycle_msgs.srv import ChangeState
+
+        key = (node, "change")
+        if key not in self._clients:
+            self._clients[key] = self.probe.create_client(ChangeState, f"{node}/change_state")
+        client = self._clients[key]
+        assert client.wait_for_service(timeout_sec=10)
+        ids = {"configure": Transition.TRANSITION_CONFIGURE, "activate": Transition.TRANSITION_ACTIVATE,
+               "deactivate": Transition.TRANSITION_DEACTIVATE, "cleanup": Transition.TRANSITION_CLEANUP}
+        request = ChangeState.Request(transition=Transition(id=ids[transition]))
+        return client.call(request, timeout_sec=60).success
 
     def wait_for_subscribers(self, publisher, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout

@@ -76,7 +76,7 @@ def test_debug_image_is_drawn_when_subscribed(node_io, ros, bus_image):
     pub, poses = node_io
     debug = Collector()
     ros.probe.create_subscription(Image, "/pose_node/debug_image", debug, 1)
-    ros.wait_for_subscribers(ros._nodes[1]._debug_pub)
+    ros.wait_for_subscribers(ros._nodes[1]._cameras[0].debug_pub)
     pub.publish(image_msg(bus_image, 42))
     assert debug.wait_for(lambda m: len(m) >= 1)
     msg = debug.messages[0]

@@ -1,31 +1,38 @@
-"""The node's ROS-free helpers: the newest-frame mailbox and the per-kind error throttle."""
+"""The node's ROS-free helpers: newest-frame mailboxes, per-kind error throttle, camera health."""
 import threading
 
-from pose_ros.node.health import ErrorThrottle
-from pose_ros.node.latest_slot import LatestSlot
+import pytest
+
+from pose_ros.node.health import ERROR, OK, WARN, CameraHealth, ErrorThrottle
+from pose_ros.node.latest_slot import LatestFrames
+from pose_ros.node.pose_node import camera_prefixes
 
 
-def test_slot_hands_over_only_the_newest_item_and_counts_the_replaced():
-    slot = LatestSlot()
+def test_mailbox_hands_over_only_the_newest_frame_per_camera_and_counts_the_replaced():
+    frames = LatestFrames()
     for i in range(5):
-        slot.put(i)
-    assert slot.take(timeout=0) == 4 and slot.replaced == 4
-    assert slot.take(timeout=0.01) is None
+        frames.put("front", i)
+    frames.put("rear", "r0")
+    assert frames.take(timeout=0) == {"front": 4, "rear": "r0"}
+    assert frames.replaced == {"front": 4}
+    assert frames.take(timeout=0.01) == {}
 
 
-def test_slot_wakes_a_waiting_worker_and_close_releases_it():
-    slot = LatestSlot()
+def test_mailbox_wakes_a_waiting_worker_and_close_releases_it():
+    frames = LatestFrames()
     got = []
-    worker = threading.Thread(target=lambda: got.append(slot.take(timeout=5)))
+    worker = threading.Thread(target=lambda: got.append(frames.take(timeout=5)))
     worker.start()
-    slot.put("frame")
+    frames.put(0, "frame")
     worker.join(timeout=5)
-    assert got == ["frame"]
-    waiter = threading.Thread(target=lambda: got.append(slot.take(timeout=5)))
+    assert got == [{0: "frame"}]
+    waiter = threading.Thread(target=lambda: got.append(frames.take(timeout=5)))
     waiter.start()
-    slot.close()
+    frames.close()
     waiter.join(timeout=5)
-    assert got == ["frame", None] and not waiter.is_alive() and slot.closed
+    assert got[-1] == {} and not waiter.is_alive() and frames.closed
+    frames.put(0, "late")  # ignored once closed
+    assert frames.take(timeout=0) == {}
 
 
 def test_throttle_logs_each_kind_once_per_period_and_counts_all():
@@ -40,3 +47,47 @@ def test_throttle_logs_each_kind_once_per_period_and_counts_all():
     assert throttle.report("encoding", "bad encoding")
     assert logged[-1] == "bad encoding [encoding: 4 so far]"
     assert throttle.counts == {"encoding": 4, "step": 1}
+
+
+def _health(events, now_end):
+    """CameraHealth fed (time, kind, arg) events on a fake clock; summary read at now_end."""
+    now = [0.0]
+    health = CameraHealth("/cam", window_s=5.0, clock=lambda: now[0])
+    for t, kind, arg in events:
+        now[0] = t
+        if kind == "recv":
+            health.received()
+        elif kind == "reject":
+            health.rejected(arg)
+        else:
+            health.published({"infer": 0.05}, age_s=0.1, people=arg)
+    now[0] = now_end
+    return health.summary(person_threshold=0.5)
+
+
+@pytest.mark.parametrize("events, level, message", [
+    ([], WARN, "no images on /cam for 10.0 s"),
+    ([(9, "recv", None), (9, "reject", "unsupported encoding 'mono16'")], ERROR,
+     "all frames rejected: unsupported encoding 'mono16'"),
+    ([(9, "recv", None), (9, "pub", 0)], OK, "no person above person_threshold 0.50"),
+    ([(9, "recv", None), (9, "pub", 2)], OK, "publishing"),
+    ([(1, "recv", None), (1, "pub", 2)], WARN, "no images on /cam for 9.0 s"),
+])
+def test_health_says_why_nothing_is_published(events, level, message):
+    got_level, got_message, values = _health(events, now_end=10.0)
+    assert got_level == level and message in got_message
+    assert "input rate (Hz)" in values
+
+
+def test_health_reports_stage_latency_and_age():
+    _, _, values = _health([(9, "recv", None), (9, "pub", 1)], now_end=9.5)
+    assert values["latency infer (ms)"] == "50.0" and values["input age at publish (ms)"] == "100.0"
+
+
+@pytest.mark.parametrize("topics, prefixes", [
+    (["image"], ["~/"]),
+    (["/front/image_raw", "/rear/image_raw"], ["~/front/", "~/rear/"]),
+    (["/cam/left/image", "/cam/left/image_rect"], ["~/left/", "~/left_1/"]),
+])
+def test_each_camera_gets_its_own_output_namespace(topics, prefixes):
+    assert camera_prefixes(topics) == prefixes

@@ -1,18 +1,26 @@
 """Messages <-> arrays. The only place that knows both the message types and the core's types."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
-from sensor_msgs.msg import Image
-from std_msgs.msg import Header
+from builtin_interfaces.msg import Duration
+from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+from geometry_msgs.msg import Point
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import ColorRGBA, Header
+from visualization_msgs.msg import Marker, MarkerArray
 
-from pose_ros.core.imaging import bgr_from_raw
+from pose_ros.core.imaging import bgr_from_compressed, bgr_from_raw
 from pose_ros.core.result import Poses
 from pose_ros.core.skeletons import Skeleton
 from pose_ros.msg import PersonPose, PoseArray, SkeletonInfo
 
 
-def image_to_bgr(msg: Image) -> np.ndarray:
-    """sensor_msgs/Image -> (H, W, 3) uint8 BGR; a view of msg.data for bgr8. Raises ImageDecodeError."""
+def image_to_bgr(msg: Image | CompressedImage) -> np.ndarray:
+    """sensor_msgs Image (a view of msg.data for bgr8) or CompressedImage -> (H, W, 3) uint8 BGR.
+    Raises ImageDecodeError."""
+    if isinstance(msg, CompressedImage):
+        return bgr_from_compressed(msg.data, msg.format)
     return bgr_from_raw(msg.data, msg.height, msg.width, msg.step, msg.encoding)
 
 
@@ -21,6 +29,11 @@ def bgr_to_image(image: np.ndarray, header: Header) -> Image:
     msg = Image(header=header, height=height, width=width, encoding="bgr8", is_bigendian=0, step=width * 3)
     msg.data = np.ascontiguousarray(image).tobytes()
     return msg
+
+
+def bgr_to_compressed(image: np.ndarray, header: Header, quality: int = 80) -> CompressedImage:
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return CompressedImage(header=header, format="jpeg", data=data.tobytes())
 
 
 def poses_to_msg(poses: Poses, header: Header, model: str, image_hw: tuple[int, int]) -> PoseArray:
@@ -44,3 +57,43 @@ def skeleton_info_msg(skeleton: Skeleton, model: str, header: Header) -> Skeleto
                         keypoint_names=list(skeleton.keypoint_names),
                         edge_start=edges[:, 0].tolist(), edge_end=edges[:, 1].tolist(),
                         oks_sigmas=skeleton.oks_sigmas.astype(np.float32))
+
+
+_LIMB = ColorRGBA(r=1.0, g=0.5, b=0.0, a=1.0)
+_JOINT = ColorRGBA(r=0.0, g=1.0, b=1.0, a=1.0)
+
+
+def poses_to_markers(poses: Poses, header: Header, image_hw: tuple[int, int], min_score: float = 0.3,
+                     plane_distance_m: float = 1.0, lifetime_s: float = 0.5) -> MarkerArray:
+    """RViz skeletons in the camera's optical frame (x right, y down, z forward).
+
+    Without depth the 2D skeleton is drawn on a plane ``plane_distance_m`` in front of the camera, the image
+    spanning 1 m across: a picture of the detections placed where the camera looks, not metric 3D. The first
+    marker clears the previous frame's people.
+    """
+    height, width = image_hw
+    markers = [Marker(header=header, action=Marker.DELETEALL)]
+    edges = np.asarray(poses.skeleton.edges, dtype=np.int64).reshape(-1, 2)
+    scale = 1.0 / max(width, 1)
+    lifetime = Duration(sec=int(lifetime_s), nanosec=int((lifetime_s % 1) * 1e9))
+    for i, kps in enumerate(poses.keypoints):
+        visible = kps[:, 2] >= min_score
+        xyz = np.column_stack([(kps[:, 0] - width / 2) * scale, (kps[:, 1] - height / 2) * scale,
+                               np.full(len(kps), plane_distance_m)])
+        limbs = edges[visible[edges[:, 0]] & visible[edges[:, 1]]].reshape(-1)
+        person_id = int(poses.track_ids[i]) if poses.track_ids[i] >= 0 else i
+        common = dict(header=header, ns="pose", lifetime=lifetime)
+        lines = Marker(id=2 * person_id, type=Marker.LINE_LIST, action=Marker.ADD, color=_LIMB, **common)
+        lines.scale.x = 0.005
+        lines.points = [Point(x=float(x), y=float(y), z=float(z)) for x, y, z in xyz[limbs]]
+        joints = Marker(id=2 * person_id + 1, type=Marker.SPHERE_LIST, action=Marker.ADD, color=_JOINT, **common)
+        joints.scale.x = joints.scale.y = joints.scale.z = 0.01
+        joints.points = [Point(x=float(x), y=float(y), z=float(z)) for x, y, z in xyz[visible]]
+        lines.pose.orientation.w = joints.pose.orientation.w = 1.0
+        markers += [lines, joints]
+    return MarkerArray(markers=markers)
+
+
+def diagnostic_status(name: str, hardware_id: str, level: int, message: str, values: dict[str, str]) -> DiagnosticStatus:
+    return DiagnosticStatus(level=bytes([level]), name=name, message=message, hardware_id=hardware_id,
+                            values=[KeyValue(key=k, value=v) for k, v in values.items()])

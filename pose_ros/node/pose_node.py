@@ -1,150 +1,414 @@
-"""pose_node: subscribes to camera images, runs the pose pipeline, publishes PoseArray.
+"""pose_node: a lifecycle node that subscribes to cameras, runs the pose pipeline, publishes PoseArray.
 
-Topics (relative names, remap as usual):
-  image               sensor_msgs/Image       input; only the newest frame is processed
-  ~/poses             pose_ros/PoseArray      people found, header copied from the image
-  ~/skeleton_info     pose_ros/SkeletonInfo   keypoint names and edges (latched)
-  ~/debug_image       sensor_msgs/Image       overlay, drawn only while someone subscribes
+Topics, for each camera of ``image_topics`` (one camera: no sub-namespace; several: ``~/<camera>/...``):
+  <image topic>           sensor_msgs/Image, or <topic>/compressed CompressedImage; newest frame only
+  ~/poses                 pose_ros/PoseArray      people found, header copied from the image
+  ~/debug_image           sensor_msgs/Image       overlay, drawn only while someone subscribes
+  ~/debug_image/compressed  sensor_msgs/CompressedImage (with publish_debug_compressed)
+  ~/markers               visualization_msgs/MarkerArray  skeletons for RViz
+and once per node: ~/skeleton_info (pose_ros/SkeletonInfo, latched), /diagnostics (1 Hz).
+
+Lifecycle: configure = validate parameters, load the model (warmed up), create publishers; activate =
+subscribe and start the worker; deactivate = unsubscribe, stop the worker; cleanup = drop publishers and the
+model (its ONNX Runtime session and any GPU memory). ``autostart`` (default true) goes to active by itself.
 """
 from __future__ import annotations
 
-import sys
 import threading
-from dataclasses import fields
+import time
+from dataclasses import dataclass, fields, replace
 
+import numpy as np
 import rclpy
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
-from rclpy.node import Node
+from diagnostic_msgs.msg import DiagnosticArray
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.event_handler import SubscriptionEventCallbacks
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
 
 from pose_ros.core.annotators import draw_poses
 from pose_ros.core.config import ConfigError, PoseConfig
 from pose_ros.core.imaging import ImageDecodeError
 from pose_ros.core.models import ModelError
-from pose_ros.core.pipeline import build_estimator
+from pose_ros.core.pipeline import PoseEstimator, build_estimator, resolve_config
 from pose_ros.msg import PoseArray, SkeletonInfo
-from pose_ros.node.conversions import bgr_to_image, image_to_bgr, poses_to_msg, skeleton_info_msg
-from pose_ros.node.health import ErrorThrottle
-from pose_ros.node.latest_slot import LatestSlot
+from pose_ros.node.conversions import (bgr_to_compressed, bgr_to_image, diagnostic_status, image_to_bgr,
+                                       poses_to_markers, poses_to_msg, skeleton_info_msg)
+from pose_ros.node.health import CameraHealth, ErrorThrottle
+from pose_ros.node.latest_slot import LatestFrames
 
-_DESCRIPTIONS = {
-    "mode": "bottom_up (one pass for everyone) | top_down (detector, then keypoints per person)",
-    "model": "keypoint model name from the models manifest",
-    "detector": "person detector of top_down mode: blazepose_detector | yolo11n_pose",
-    "detector_tiling": "BlazePose detector also scans overlapping tiles (finds smaller people; slower)",
-    "skeleton": "published layout: coco17, or the model's own (blazepose33 for BlazePose)",
-    "device": "auto | cpu | cuda | tensorrt; a missing GPU falls back to CPU (logged)",
-    "person_threshold": "minimum person score",
-    "keypoint_threshold": "keypoints scoring below are published with score 0",
-    "nms_iou": "IoU above which overlapping person boxes are merged",
-    "max_people": "most people reported per image",
-    "threads": "ONNX Runtime threads, 0 = one per core",
-    "model_dir": "models directory; empty = $POSE_ROS_MODEL_DIR or ~/.cache/pose_ros/models",
-}
 _RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE, "best_effort": ReliabilityPolicy.BEST_EFFORT}
+_TRANSPORTS = ("raw", "compressed")
+# Changing these takes effect on the next frame (thresholds) or after a clean model reload (the rest).
+_LIVE = ("person_threshold", "keypoint_threshold", "nms_iou", "max_people")
+
+# name -> (description, extra descriptor fields); PoseConfig fields first, then the node's own.
+_PARAMETERS = {
+    "mode": "bottom_up (one pass for everyone) | top_down (detector, then keypoints per person); reloads",
+    "model": "keypoint model name from the models manifest; reloads",
+    "detector": "person detector of top_down mode: blazepose_detector | yolo11n_pose; reloads",
+    "detector_tiling": "BlazePose detector also scans overlapping tiles (finds smaller people; slower); reloads",
+    "skeleton": "published layout: coco17, or the model's own (blazepose33 for BlazePose); reloads",
+    "device": "auto | cpu | cuda | tensorrt; a missing GPU falls back to CPU (logged); reloads",
+    "person_threshold": "minimum person score; live",
+    "keypoint_threshold": "keypoints scoring below are published with score 0; live",
+    "nms_iou": "IoU above which overlapping person boxes are merged; live",
+    "max_people": "most people reported per image; live",
+    "threads": "ONNX Runtime threads, 0 = one per core; reloads",
+    "model_dir": "models directory; empty = $POSE_ROS_MODEL_DIR or ~/.cache/pose_ros/models; reloads",
+    "image_topics": "input image topics, one per camera (read-only)",
+    "image_transport": "raw (sensor_msgs/Image) | compressed (CompressedImage on <topic>/compressed) (read-only)",
+    "image_reliability": "QoS reliability of the image subscriptions: reliable | best_effort (read-only). "
+                         "reliable delivers full-size frames across processes",
+    "image_qos_depth": "subscription queue depth; the node still processes only the newest frame (read-only)",
+    "publish_debug_image": "publish ~/debug_image (drawn only while subscribed)",
+    "publish_debug_compressed": "also publish ~/debug_image/compressed (JPEG), when subscribed",
+    "publish_markers": "publish ~/markers (RViz skeletons)",
+    "diagnostics_period": "seconds between /diagnostics messages (read-only)",
+    "autostart": "configure and activate at start, without a lifecycle manager (read-only)",
+}
+_NODE_DEFAULTS = {
+    "image_topics": ["image"], "image_transport": "raw", "image_reliability": "reliable", "image_qos_depth": 1,
+    "publish_debug_image": True, "publish_debug_compressed": False, "publish_markers": True,
+    "diagnostics_period": 1.0, "autostart": True,
+}
+_READ_ONLY = ("image_topics", "image_transport", "image_reliability", "image_qos_depth", "diagnostics_period",
+              "autostart")
+_RANGES = {"person_threshold": (0.0, 1.0), "keypoint_threshold": (0.0, 1.0), "nms_iou": (0.0, 1.0)}
+_INT_RANGES = {"max_people": (1, 1000), "threads": (0, 256), "image_qos_depth": (1, 100)}
 
 
-def _descriptor(name: str, default) -> ParameterDescriptor:
-    descriptor = ParameterDescriptor(description=_DESCRIPTIONS.get(name, ""))
-    if isinstance(default, float):
-        descriptor.floating_point_range = [FloatingPointRange(from_value=0.0, to_value=1.0)]
-    elif isinstance(default, int) and name == "max_people":
-        descriptor.integer_range = [IntegerRange(from_value=1, to_value=1000)]
+def _descriptor(name: str) -> ParameterDescriptor:
+    descriptor = ParameterDescriptor(description=_PARAMETERS[name], read_only=name in _READ_ONLY)
+    if name in _RANGES:
+        descriptor.floating_point_range = [FloatingPointRange(from_value=_RANGES[name][0], to_value=_RANGES[name][1])]
+    if name in _INT_RANGES:
+        descriptor.integer_range = [IntegerRange(from_value=_INT_RANGES[name][0], to_value=_INT_RANGES[name][1],
+                                                 step=1)]
     return descriptor
 
 
-class PoseNode(Node):
+@dataclass
+class Camera:
+    """One input: its subscription, publishers and health."""
+
+    key: int
+    topic: str
+    prefix: str  # output namespace under the node: "~/" or "~/<name>/"
+    health: CameraHealth
+    poses_pub: object = None
+    debug_pub: object = None
+    debug_compressed_pub: object = None
+    markers_pub: object = None
+    subscription: object = None
+
+
+def camera_prefixes(topics: list[str]) -> list[str]:
+    """Output namespace per camera: "~/" for one camera, else "~/<last meaningful topic part>/" (made unique)."""
+    if len(topics) == 1:
+        return ["~/"]
+    prefixes = []
+    for i, topic in enumerate(topics):
+        parts = [p for p in topic.strip("/").split("/") if p not in ("image_raw", "image", "image_rect", "compressed")]
+        name = (parts[-1] if parts else f"camera_{i}").replace("-", "_")
+        prefixes.append(f"~/{name if f'~/{name}/' not in prefixes else f'{name}_{i}'}/")
+    return prefixes
+
+
+class PoseNode(LifecycleNode):
     def __init__(self, **kwargs):
         super().__init__("pose_node", **kwargs)
         defaults = PoseConfig()
         for f in fields(PoseConfig):
-            self.declare_parameter(f.name, getattr(defaults, f.name), _descriptor(f.name, getattr(defaults, f.name)))
-        self.declare_parameter("image_reliability", "reliable", ParameterDescriptor(
-            description="QoS reliability of the image subscription: reliable | best_effort. reliable "
-                        "delivers full-size frames across processes; best_effort is needed only for "
-                        "best-effort publishers"))
-        self.declare_parameter("publish_debug_image", True, ParameterDescriptor(
-            description="publish ~/debug_image (drawn only while subscribed)"))
-
-        self.config = PoseConfig(**{f.name: self.get_parameter(f.name).value for f in fields(PoseConfig)})
-        reliability = self.get_parameter("image_reliability").value
-        if reliability not in _RELIABILITY:
-            raise ConfigError(f"image_reliability {reliability!r} is not valid; valid: {', '.join(_RELIABILITY)}")
-        self.estimator = build_estimator(self.config)
+            self.declare_parameter(f.name, getattr(defaults, f.name), _descriptor(f.name))
+        for name, value in _NODE_DEFAULTS.items():
+            self.declare_parameter(name, value, _descriptor(name))
+        self.add_on_set_parameters_callback(self._on_set_parameters)
 
         self._errors = ErrorThrottle(self.get_logger().error)
-        self._poses_pub = self.create_publisher(PoseArray, "~/poses", 10)
-        self._debug_pub = self.create_publisher(Image, "~/debug_image", 1)
+        self._estimator: PoseEstimator | None = None
+        self._pending_config: PoseConfig | None = None  # a reload the worker does before its next frame
+        self._estimator_lock = threading.Lock()
+        self._cameras: list[Camera] = []
+        self._frames: LatestFrames | None = None
+        self._worker: threading.Thread | None = None
+        self._info_pub = None
+        self._diagnostics_pub = None
+        self._diagnostics_timer = None
+        if self.get_parameter("autostart").value:
+            # One-shot: runs once the executor spins, so the node is fully constructed first.
+            self._autostart_timer = self.create_timer(0.0, self._autostart)
+
+    # --- lifecycle ------------------------------------------------------------------------------------
+    def _autostart(self) -> None:
+        self.destroy_timer(self._autostart_timer)
+        if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+            self.trigger_activate()
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Validate parameters, load and warm up the model, create the publishers."""
+        try:
+            config = self._config_from_parameters()
+            self._check_node_parameters()
+            estimator = build_estimator(config)
+        except (ConfigError, ModelError, ValueError) as err:
+            self.get_logger().error(f"configure failed: {err}")
+            return TransitionCallbackReturn.FAILURE
+        self._warm_up(estimator)
+        self._estimator, self._pending_config = estimator, None
+        topics = list(self.get_parameter("image_topics").value)
+        self._cameras = [Camera(i, topic, prefix, CameraHealth(topic))
+                         for i, (topic, prefix) in enumerate(zip(topics, camera_prefixes(topics)))]
+        for cam in self._cameras:
+            cam.poses_pub = self.create_lifecycle_publisher(PoseArray, cam.prefix + "poses", 10)
+            cam.debug_pub = self.create_lifecycle_publisher(Image, cam.prefix + "debug_image", 1)
+            cam.debug_compressed_pub = self.create_lifecycle_publisher(
+                CompressedImage, cam.prefix + "debug_image/compressed", 1)
+            cam.markers_pub = self.create_lifecycle_publisher(MarkerArray, cam.prefix + "markers", 1)
         latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL,
                              reliability=ReliabilityPolicy.RELIABLE)
-        self._info_pub = self.create_publisher(SkeletonInfo, "~/skeleton_info", latched)
-        self._info_pub.publish(skeleton_info_msg(self.estimator.skeleton, self.config.model,
+        self._info_pub = self.create_lifecycle_publisher(SkeletonInfo, "~/skeleton_info", latched)
+        self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._diagnostics_timer = self.create_timer(self.get_parameter("diagnostics_period").value,
+                                                    self._publish_diagnostics)
+        self.get_logger().info(f"configured: {self._describe(config)}")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Subscribe and start the worker (publishers go active with the node)."""
+        result = super().on_activate(state)
+        self._info_pub.publish(skeleton_info_msg(self._estimator.skeleton, self._estimator.config.model,
                                                  Header(stamp=self.get_clock().now().to_msg())))
-
-        # Depth 1: the middleware itself keeps only the newest frame; the slot does the same between
-        # the callback and the worker, so the model never processes a stale queue.
-        image_qos = QoSProfile(depth=1, reliability=_RELIABILITY[reliability])
-        self._slot: LatestSlot[Image] = LatestSlot()
-        self._image_sub = self.create_subscription(
-            Image, "image", self._slot.put, image_qos,
-            event_callbacks=SubscriptionEventCallbacks(incompatible_qos=self._on_incompatible_qos))
-        self._worker = threading.Thread(target=self._work, name="pose_worker", daemon=True)
+        self._frames = LatestFrames()
+        self._worker = threading.Thread(target=self._work, args=(self._frames,), name="pose_worker", daemon=True)
         self._worker.start()
-        self.get_logger().info(
-            f"ready: model {self.config.model} ({self.config.mode}) on "
-            f"{', '.join(getattr(self.estimator.backend, 'providers', ()))}; listening on "
-            f"{self._image_sub.topic_name} ({reliability})")
+        transport = self.get_parameter("image_transport").value
+        qos = QoSProfile(depth=self.get_parameter("image_qos_depth").value,
+                         reliability=_RELIABILITY[self.get_parameter("image_reliability").value])
+        for cam in self._cameras:
+            msg_type, topic = (CompressedImage, cam.topic + "/compressed") if transport == "compressed" \
+                else (Image, cam.topic)
+            cam.subscription = self.create_subscription(
+                msg_type, topic, lambda msg, cam=cam: self._on_image(cam, msg), qos,
+                event_callbacks=SubscriptionEventCallbacks(
+                    incompatible_qos=lambda event, topic=topic: self._on_incompatible_qos(topic, event)))
+        self.get_logger().info(f"ready: listening on {', '.join(c.subscription.topic_name for c in self._cameras)} "
+                               f"({self.get_parameter('image_reliability').value})")
+        return result
 
-    def _on_incompatible_qos(self, event) -> None:
-        self._errors.report("incompatible_qos", (
-            f"a publisher on {self._image_sub.topic_name} has QoS incompatible with this subscription "
-            f"(policy {event.last_policy_kind}); for a best-effort camera set image_reliability:=best_effort"))
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Unsubscribe and stop the worker."""
+        for cam in self._cameras:
+            if cam.subscription is not None:
+                self.destroy_subscription(cam.subscription)
+                cam.subscription = None
+        self._stop_worker()
+        return super().on_deactivate(state)
 
-    def _work(self) -> None:
-        while not self._slot.closed:
-            msg = self._slot.take(timeout=0.5)
-            if msg is not None:
-                self._process(msg)
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Drop publishers and the model (its ONNX Runtime session, GPU memory included)."""
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
 
-    def _process(self, msg: Image) -> None:
-        try:
-            image = image_to_bgr(msg)
-        except ImageDecodeError as err:
-            self._errors.report(f"bad_image_{err.kind}", f"dropped frame on {self._image_sub.topic_name}: {err}")
-            return
-        try:
-            poses = self.estimator(image)
-            self._poses_pub.publish(poses_to_msg(poses, msg.header, self.config.model, image.shape[:2]))
-            if self.get_parameter("publish_debug_image").value and self._debug_pub.get_subscription_count():
-                self._debug_pub.publish(bgr_to_image(draw_poses(image, poses), msg.header))
-        except Exception as err:  # noqa: BLE001 - one bad frame must never kill the node
-            self._errors.report("processing", f"frame {msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d} "
-                                              f"failed: {type(err).__name__}: {err}")
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        for cam in self._cameras:
+            if cam.subscription is not None:
+                self.destroy_subscription(cam.subscription)
+        self._stop_worker()
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _release(self) -> None:
+        for cam in self._cameras:
+            for pub in (cam.poses_pub, cam.debug_pub, cam.debug_compressed_pub, cam.markers_pub):
+                self.destroy_lifecycle_publisher(pub)
+        self._cameras = []
+        if self._info_pub is not None:
+            self.destroy_lifecycle_publisher(self._info_pub)
+            self._info_pub = None
+        if self._diagnostics_timer is not None:
+            self.destroy_timer(self._diagnostics_timer)
+            self.destroy_publisher(self._diagnostics_pub)
+            self._diagnostics_timer = self._diagnostics_pub = None
+        with self._estimator_lock:
+            self._estimator = None  # the last reference to the ORT session: freed here
 
     def destroy_node(self) -> None:
-        self._slot.close()
-        if self._worker.is_alive() and self._worker is not threading.current_thread():
-            self._worker.join(timeout=5.0)
+        self._stop_worker()
         super().destroy_node()
+
+    def _stop_worker(self) -> None:
+        if self._frames is not None:
+            self._frames.close()
+        if self._worker is not None and self._worker is not threading.current_thread():
+            self._worker.join(timeout=10.0)
+        self._worker = self._frames = None
+
+    # --- parameters -----------------------------------------------------------------------------------
+    def _config_from_parameters(self, overrides: dict | None = None) -> PoseConfig:
+        values = {f.name: self.get_parameter(f.name).value for f in fields(PoseConfig)}
+        values.update(overrides or {})
+        return PoseConfig(**values)
+
+    def _check_node_parameters(self, overrides: dict | None = None) -> None:
+        get = lambda name: (overrides or {}).get(name, self.get_parameter(name).value)  # noqa: E731
+        if get("image_reliability") not in _RELIABILITY:
+            raise ConfigError(f"image_reliability {get('image_reliability')!r} is not valid; valid: "
+                              f"{', '.join(_RELIABILITY)}")
+        if get("image_transport") not in _TRANSPORTS:
+            raise ConfigError(f"image_transport {get('image_transport')!r} is not valid; valid: {', '.join(_TRANSPORTS)}")
+        if not list(get("image_topics")) or any(not t for t in get("image_topics")):
+            raise ConfigError("image_topics must list at least one non-empty topic")
+        if get("diagnostics_period") <= 0:
+            raise ConfigError("diagnostics_period must be > 0")
+
+    def _on_set_parameters(self, parameters) -> SetParametersResult:
+        """Validate a change as a whole before it is accepted; thresholds apply to the next frame, a model,
+        device or mode change reloads the model cleanly (the old one serves until the new one is ready)."""
+        changes = {p.name: p.value for p in parameters}
+        config_changes = {k: v for k, v in changes.items() if k in PoseConfig.field_names()}
+        try:
+            self._check_node_parameters(changes)
+            config = self._config_from_parameters(config_changes)
+            if self._estimator is not None and set(config_changes) - set(_LIVE):
+                resolve_config(config)  # the models exist and fit together; nothing is loaded here
+        except (ConfigError, ModelError, ValueError, TypeError) as err:
+            return SetParametersResult(successful=False, reason=str(err))
+        if self._estimator is not None and config_changes:
+            with self._estimator_lock:
+                if set(config_changes) <= set(_LIVE) and self._pending_config is None:
+                    self._estimator = self._estimator.with_config(config)
+                else:
+                    self._pending_config = config
+        return SetParametersResult(successful=True)
+
+    # --- frames ---------------------------------------------------------------------------------------
+    def _on_image(self, cam: Camera, msg) -> None:
+        cam.health.received()
+        frames = self._frames
+        if frames is not None:  # a callback already queued when the node deactivated finds no mailbox
+            frames.put(cam.key, msg)
+
+    def _on_incompatible_qos(self, topic: str, event) -> None:
+        self._errors.report("incompatible_qos", (
+            f"a publisher on {topic} has QoS incompatible with this subscription (policy {event.last_policy_kind}); "
+            f"for a best-effort camera set image_reliability:=best_effort"))
+
+    def _work(self, frames: LatestFrames) -> None:
+        while not frames.closed:
+            batch = frames.take(timeout=0.5)
+            if not batch:
+                continue
+            self._reload_if_pending()
+            for key, msg in batch.items():
+                cam = self._cameras[key]
+                cam.health.dropped_total = frames.replaced[key]
+                self._process(cam, msg)
+
+    def _reload_if_pending(self) -> None:
+        with self._estimator_lock:
+            config = self._pending_config
+        if config is None:
+            return
+        try:
+            estimator = build_estimator(config)
+            self._warm_up(estimator)
+        except Exception as err:  # noqa: BLE001 - keep serving with the old model
+            self._errors.report("reload", f"reload failed, keeping the previous model: {err}")
+            with self._estimator_lock:
+                self._pending_config = None
+            return
+        with self._estimator_lock:
+            if self._pending_config is config:
+                self._estimator, self._pending_config = estimator, None
+        self.get_logger().info(f"reloaded: {self._describe(config)}")
+
+    def _process(self, cam: Camera, msg) -> None:
+        estimator = self._estimator
+        if estimator is None:
+            return
+        try:
+            t0 = time.perf_counter()
+            image = image_to_bgr(msg)
+            t1 = time.perf_counter()
+        except ImageDecodeError as err:
+            self._errors.report(f"bad_image_{err.kind}", f"dropped frame on {cam.topic}: {err}")
+            cam.health.rejected(str(err))
+            return
+        try:
+            poses = estimator(image)
+            t2 = time.perf_counter()
+            cam.poses_pub.publish(poses_to_msg(poses, msg.header, estimator.config.model, image.shape[:2]))
+            self._publish_extras(cam, image, poses, msg.header)
+            t3 = time.perf_counter()
+        except Exception as err:  # noqa: BLE001 - one bad frame must never kill the node
+            stamp = f"{msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d}"
+            self._errors.report("processing", f"frame {stamp} on {cam.topic} failed: {type(err).__name__}: {err}")
+            cam.health.rejected(f"{type(err).__name__}: {err}")
+            return
+        stamp_s = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        age = self.get_clock().now().nanoseconds * 1e-9 - stamp_s
+        stages = {"convert": t1 - t0, **estimator.timings, "publish": t3 - t2}
+        cam.health.published(stages, age, len(poses))
+
+    def _publish_extras(self, cam: Camera, image: np.ndarray, poses, header: Header) -> None:
+        """Overlays and markers, each only when enabled and someone listens."""
+        want_raw = self.get_parameter("publish_debug_image").value and cam.debug_pub.get_subscription_count()
+        want_jpeg = (self.get_parameter("publish_debug_compressed").value
+                     and cam.debug_compressed_pub.get_subscription_count())
+        if want_raw or want_jpeg:
+            overlay = draw_poses(image, poses)
+            if want_raw:
+                cam.debug_pub.publish(bgr_to_image(overlay, header))
+            if want_jpeg:
+                cam.debug_compressed_pub.publish(bgr_to_compressed(overlay, header))
+        if self.get_parameter("publish_markers").value and cam.markers_pub.get_subscription_count():
+            cam.markers_pub.publish(poses_to_markers(poses, header, image.shape[:2],
+                                                     min_score=max(self._estimator.config.keypoint_threshold, 0.3)))
+
+    # --- diagnostics ----------------------------------------------------------------------------------
+    def _publish_diagnostics(self) -> None:
+        estimator = self._estimator
+        if estimator is None:
+            return
+        threshold = estimator.config.person_threshold
+        array = DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()))
+        state = "active" if self._frames is not None else "inactive"
+        for cam in self._cameras:
+            level, message, values = cam.health.summary(threshold)
+            if state != "active":
+                level, message = 0, f"node {state}: not subscribed"
+            values.update({f"errors {kind}": str(n) for kind, n in self._errors.counts.items()})
+            values["model"] = f"{estimator.config.model} ({estimator.config.mode})"
+            array.status.append(diagnostic_status(f"{self.get_name()}: {cam.topic}", estimator.config.model, level,
+                                                  message, values))
+        self._diagnostics_pub.publish(array)
+
+    # --- helpers --------------------------------------------------------------------------------------
+    def _warm_up(self, estimator: PoseEstimator) -> None:
+        """One inference on a blank frame, so the first real frame is not slow (lazy allocations)."""
+        estimator(np.zeros((480, 640, 3), np.uint8))
+
+    @staticmethod
+    def _describe(config: PoseConfig) -> str:
+        detector = f" after {config.detector}" if config.mode == "top_down" else ""
+        return f"{config.model}{detector} ({config.mode}, {config.skeleton}) on device {config.device}"
 
 
 def main(args=None) -> None:
     rclpy.init(args=args)
-    node = None
+    node = PoseNode()
+    # Two threads: subscription callbacks and timers never wait behind a parameter or lifecycle service call.
+    executor = MultiThreadedExecutor(num_threads=2)
+    executor.add_node(node)
     try:
-        node = PoseNode()
-        rclpy.spin(node)
-    except (ConfigError, ModelError) as err:
-        # Configuration problems end the process with the reason, not a traceback.
-        rclpy.logging.get_logger("pose_node").fatal(str(err))
-        sys.exit(2)
+        executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
-        if node is not None:
-            node.destroy_node()
+        node.destroy_node()
         rclpy.try_shutdown()
