@@ -3,6 +3,7 @@ and parameter it names exists, and the node executable runs with the same parame
 process, receiving full-size frames across processes."""
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -47,10 +48,26 @@ def test_launch_names_an_installed_package_executable_and_files(launch):
     assert (node.get("pkg"), node.get("exec")) == ("pose_ros", "pose_node")
     assert EXECUTABLE.is_file() and EXECUTABLE.stat().st_mode & 0o111
     assert (SHARE / "launch" / "pose.launch.xml").is_file()
-    for param in node.iter("param"):
-        if param.get("from"):
-            assert resolve(param.get("from"), args) == str(SHARE / "config" / "yolo11n_pose.yaml")
-            assert (SHARE / "config" / "yolo11n_pose.yaml").is_file()
+    files = [resolve(p.get("from"), args) for p in node.iter("param") if p.get("from")]
+    assert files and all(f == str(SHARE / "config" / "yolo11n_pose.yaml") for f in files)
+    assert all(Path(f).is_file() for f in files)
+
+
+def test_every_launch_arg_reaches_the_node(launch):
+    """Each arg is used by the node element: a parameter, a parameters file, a remap or its namespace,
+    directly or through another arg's default."""
+    root, args, node = launch
+    used_by_node = " ".join(v for element in node.iter() for v in element.attrib.values())
+    defaults = {arg.get("name"): arg.get("default", "") for arg in root.iter("arg")}
+
+    def reaches(name, seen=()):
+        if f"$(var {name})" in used_by_node:
+            return True
+        return any(f"$(var {name})" in default and other not in seen and reaches(other, (*seen, name))
+                   for other, default in defaults.items())
+
+    unused = [name for name in defaults if not reaches(name)]
+    assert not unused, f"launch args that reach nothing: {unused}"
 
 
 @pytest.mark.parametrize("config", sorted((REPO / "config").glob("*.yaml")), ids=lambda p: p.name)
@@ -70,9 +87,14 @@ def launched_node(launch):
     _, args, node = launch
     params_file = resolve(next(p.get("from") for p in node.iter("param") if p.get("from")), args)
     remap = node.find("remap")
-    ros_args = ["-r", f"__node:={node.get('name')}", "--params-file", params_file,
-                "-p", "device:=cpu",  # launch passes device:=$(var device); cpu on this machine
-                "-r", f"{remap.get('from')}:={resolve(remap.get('to'), args)}"]
+    ros_args = ["-r", f"__node:={node.get('name')}"]
+    for param in node.iter("param"):  # in launch order: files, then single parameters
+        if param.get("from"):
+            ros_args += ["--params-file", resolve(param.get("from"), args)]
+        else:
+            value = "cpu" if param.get("name") == "device" else resolve(param.get("value"), args)  # no GPU here
+            ros_args += ["-p", f"{param.get('name')}:={value}"]
+    ros_args += ["-r", f"{remap.get('from')}:={resolve(remap.get('to'), args)}"]
     process = NodeProcess(ros_args)
     process.wait_ready()
     yield process, params_file, resolve(remap.get("to"), args)
@@ -84,6 +106,7 @@ def test_every_parameter_of_the_launch_is_declared_by_the_node(launched_node, la
     _, _, node = launch
     expected = set(yaml.safe_load(open(params_file))["/**"]["ros__parameters"])
     expected |= {p.get("name") for p in node.iter("param") if p.get("name")}
+    assert {"device", "image_transport", "autostart"} <= expected
     ros = RosHarness()
     try:
         client = ros.probe.create_client(ListParameters, "/pose_node/list_parameters")

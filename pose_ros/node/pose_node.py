@@ -160,7 +160,9 @@ class PoseNode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         self._warm_up(estimator)
         self._estimator, self._pending_config = estimator, None
-        topics = list(self.get_parameter("image_topics").value)
+        topics = [self.resolve_topic_name(t) for t in self.get_parameter("image_topics").value]
+        if self.get_parameter("image_transport").value == "compressed":
+            topics = [t + "/compressed" for t in topics]
         self._cameras = [Camera(i, topic, prefix, CameraHealth(topic))
                          for i, (topic, prefix) in enumerate(zip(topics, camera_prefixes(topics)))]
         for cam in self._cameras:
@@ -186,16 +188,14 @@ class PoseNode(LifecycleNode):
         self._frames = LatestFrames()
         self._worker = threading.Thread(target=self._work, args=(self._frames,), name="pose_worker", daemon=True)
         self._worker.start()
-        transport = self.get_parameter("image_transport").value
+        msg_type = CompressedImage if self.get_parameter("image_transport").value == "compressed" else Image
         qos = QoSProfile(depth=self.get_parameter("image_qos_depth").value,
                          reliability=_RELIABILITY[self.get_parameter("image_reliability").value])
         for cam in self._cameras:
-            msg_type, topic = (CompressedImage, cam.topic + "/compressed") if transport == "compressed" \
-                else (Image, cam.topic)
             cam.subscription = self.create_subscription(
-                msg_type, topic, lambda msg, cam=cam: self._on_image(cam, msg), qos,
+                msg_type, cam.topic, lambda msg, cam=cam: self._on_image(cam, msg), qos,
                 event_callbacks=SubscriptionEventCallbacks(
-                    incompatible_qos=lambda event, topic=topic: self._on_incompatible_qos(topic, event)))
+                    incompatible_qos=lambda event, topic=cam.topic: self._on_incompatible_qos(topic, event)))
         self.get_logger().info(f"ready: listening on {', '.join(c.subscription.topic_name for c in self._cameras)} "
                                f"({self.get_parameter('image_reliability').value})")
         return result

@@ -1,0 +1,180 @@
+"""The production node over real rclpy/DDS: lifecycle, live parameters, compressed input, diagnostics,
+several cameras, RViz markers."""
+import cv2
+import numpy as np
+import pytest
+from diagnostic_msgs.msg import DiagnosticArray
+from rcl_interfaces.srv import SetParameters, SetParametersAtomically
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CompressedImage, Image
+from visualization_msgs.msg import Marker, MarkerArray
+
+from pose_ros.msg import PoseArray
+
+from ros_harness import Collector, RosHarness, image_msg, stamp_ns
+
+RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+
+
+@pytest.fixture
+def ros():
+    harness = RosHarness()
+    yield harness
+    harness.close()
+
+
+def _io(ros, topic="/image", poses_topic="/pose_node/poses", msg_type=Image):
+    poses = Collector()
+    ros.probe.create_subscription(PoseArray, poses_topic, poses, 10)
+    pub = ros.probe.create_publisher(msg_type, topic, RELIABLE)
+    ros.wait_for_subscribers(pub)
+    return pub, poses
+
+
+def _answer(pub, poses, msg, timeout=30.0):
+    """Publish ``msg`` and return the PoseArray that answers its stamp."""
+    stamp = stamp_ns(msg.header)
+    pub.publish(msg)
+    assert poses.wait_for(lambda m: any(stamp_ns(p.header) == stamp for p in m), timeout), f"no answer to {stamp}"
+    return next(p for p in poses.messages if stamp_ns(p.header) == stamp)
+
+
+def _set(ros, *params, atomically=False):
+    """Set parameters over the node's parameter service; returns the results."""
+    srv_type, name = (SetParametersAtomically, "set_parameters_atomically") if atomically \
+        else (SetParameters, "set_parameters")
+    client = ros.probe.create_client(srv_type, f"/pose_node/{name}")
+    assert client.wait_for_service(timeout_sec=10)
+    request = srv_type.Request(parameters=[Parameter(n, value=v).to_parameter_msg() for n, v in params])
+    response = client.call(request, timeout_sec=30)
+    return [response.result] if atomically else response.results
+
+
+def test_lifecycle_transitions_drive_subscription_and_model(ros, bus_image):
+    node = ros.pose_node(wait_active=False, autostart=False, device="cpu")
+    assert ros.lifecycle_state() == "unconfigured" and node._estimator is None
+    assert ros.change_state("configure") and ros.lifecycle_state() == "inactive"
+    assert node._estimator is not None  # model loaded at configure
+    poses = Collector()
+    ros.probe.create_subscription(PoseArray, "/pose_node/poses", poses, 10)
+    pub = ros.probe.create_publisher(Image, "/image", RELIABLE)
+    assert pub.get_subscription_count() == 0  # inactive: not subscribed
+    assert ros.change_state("activate") and ros.lifecycle_state() == "active"
+    ros.wait_for_subscribers(pub)
+    assert len(_answer(pub, poses, image_msg(bus_image, 1)).people) >= 3
+    assert ros.change_state("deactivate") and ros.lifecycle_state() == "inactive"
+    assert pub.get_subscription_count() == 0
+    assert ros.change_state("cleanup") and ros.lifecycle_state() == "unconfigured"
+    assert node._estimator is None  # the session is released
+    assert ros.change_state("configure") and ros.change_state("activate")
+    ros.wait_for_subscribers(pub)
+    assert len(_answer(pub, poses, image_msg(bus_image, 2)).people) >= 3
+
+
+def test_configure_fails_cleanly_on_a_missing_model_and_recovers_when_fixed(ros, tmp_path):
+    ros.pose_node(wait_active=False, autostart=False, device="cpu", model_dir=str(tmp_path))
+    assert not ros.change_state("configure")
+    assert ros.lifecycle_state() == "unconfigured"
+    assert _set(ros, ("model_dir", ""))[0].successful
+    assert ros.change_state("configure") and ros.lifecycle_state() == "inactive"
+
+
+def test_thresholds_change_live(ros, bus_image):
+    ros.pose_node(device="cpu", person_threshold=0.5)
+    pub, poses = _io(ros)
+    assert len(_answer(pub, poses, image_msg(bus_image, 1)).people) >= 3
+    assert _set(ros, ("person_threshold", 0.95))[0].successful
+    assert len(_answer(pub, poses, image_msg(bus_image, 2)).people) == 0
+    assert _set(ros, ("person_threshold", 0.3), ("keypoint_threshold", 0.99))[0].successful
+    answer = _answer(pub, poses, image_msg(bus_image, 3))
+    assert len(answer.people) >= 4
+    scores = np.concatenate([p.keypoint_score for p in answer.people])
+    assert (scores == 0).mean() > 0.5 and ((scores == 0) | (scores >= 0.99)).all()
+
+
+@pytest.mark.parametrize("name, value, reason", [
+    ("device", "tpu", "valid: auto, cpu, cuda, tensorrt"),
+    ("mode", "sideways", "valid: bottom_up, top_down"),
+    ("mode", "top_down", "is a bottom_up model"),
+    ("model", "nope", "installed: blazepose_detector, blazepose_landmark_full, yolo11n_pose"),
+    ("skeleton", "blazepose33", "cannot output skeleton 'blazepose33'"),
+    ("person_threshold", 1.5, ""),  # outside the descriptor's range
+    ("image_topics", ["/other"], "read-only"),
+])
+def test_bad_parameters_are_rejected_with_a_reason(ros, name, value, reason):
+    ros.pose_node(device="cpu")
+    (result,) = _set(ros, (name, value))
+    assert not result.successful and reason in result.reason, result.reason
+
+
+def test_model_change_reloads_cleanly(ros, bus_image):
+    ros.pose_node(device="cpu")
+    pub, poses = _io(ros)
+    assert _answer(pub, poses, image_msg(bus_image, 1)).model == "yolo11n_pose"
+    (result,) = _set(ros, ("mode", "top_down"), ("model", "blazepose_landmark_full"),
+                     ("detector", "yolo11n_pose"), atomically=True)
+    assert result.successful, result.reason
+    for i in range(2, 40):  # the old model serves until the new one is loaded
+        answer = _answer(pub, poses, image_msg(bus_image, i))
+        if answer.model == "blazepose_landmark_full":
+            break
+    assert answer.model == "blazepose_landmark_full" and len(answer.people) >= 3 and answer.skeleton == "coco17"
+
+
+def test_compressed_input(ros, bus_image):
+    ros.pose_node(device="cpu", image_transport="compressed")
+    pub, poses = _io(ros, topic="/image/compressed", msg_type=CompressedImage)
+    ok, jpeg = cv2.imencode(".jpg", bus_image)
+    msg = CompressedImage(format="jpeg", data=jpeg.tobytes())
+    msg.header = image_msg(bus_image, 7, "cam").header
+    answer = _answer(pub, poses, msg)
+    assert answer.header.frame_id == "cam" and answer.image_width == bus_image.shape[1] and len(answer.people) >= 3
+
+
+def test_diagnostics_say_what_the_node_is_doing(ros, bus_image):
+    ros.pose_node(device="cpu", diagnostics_period=0.2)
+    diagnostics = Collector()
+    ros.probe.create_subscription(DiagnosticArray, "/diagnostics", diagnostics, 10)
+    assert diagnostics.wait_for(lambda m: any("no images on /image" in s.message for d in m for s in d.status))
+    pub, poses = _io(ros)
+    bad = image_msg(bus_image, 1)
+    bad.encoding = "mono16"
+    pub.publish(bad)
+    assert diagnostics.wait_for(lambda m: any("all frames rejected" in s.message for s in m[-1].status))
+    _answer(pub, poses, image_msg(bus_image, 2))
+    assert diagnostics.wait_for(lambda m: m[-1].status[0].message == "publishing")
+    values = {kv.key: kv.value for kv in diagnostics.messages[-1].status[0].values}
+    for key in ("input rate (Hz)", "output rate (Hz)", "latency convert (ms)", "latency preprocess (ms)",
+                "latency infer (ms)", "latency decode (ms)", "latency publish (ms)", "input age at publish (ms)",
+                "frames dropped (newer frame arrived)", "errors bad_image_encoding"):
+        assert key in values, f"{key} missing from {sorted(values)}"
+    assert values["errors bad_image_encoding"] == "1" and float(values["latency infer (ms)"]) > 0
+
+
+def test_two_cameras_are_served_by_one_node_with_their_own_outputs(ros, bus_image, photos):
+    ros.pose_node(device="cpu", image_topics=["/front/image_raw", "/rear/image_raw"])
+    front_pub, front = _io(ros, "/front/image_raw", "/pose_node/front/poses")
+    rear_pub, rear = _io(ros, "/rear/image_raw", "/pose_node/rear/poses")
+    zidane = cv2.imread(str(photos["zidane.jpg"]))
+    front_pub.publish(image_msg(bus_image, 11, "front_cam"))
+    rear_pub.publish(image_msg(zidane, 12, "rear_cam"))
+    assert front.wait_for(lambda m: len(m) >= 1) and rear.wait_for(lambda m: len(m) >= 1)
+    assert front.messages[0].header.frame_id == "front_cam" and len(front.messages[0].people) >= 3
+    assert rear.messages[0].header.frame_id == "rear_cam" and len(rear.messages[0].people) == 2
+    assert not any(p.header.frame_id == "rear_cam" for p in front.messages)
+
+
+def test_markers_draw_each_person_for_rviz(ros, bus_image):
+    ros.pose_node(device="cpu")
+    markers = Collector()
+    ros.probe.create_subscription(MarkerArray, "/pose_node/markers", markers, 1)
+    pub, poses = _io(ros)
+    ros.wait_for_subscribers(ros._nodes[1]._cameras[0].markers_pub)
+    answer = _answer(pub, poses, image_msg(bus_image, 5, "cam"))
+    assert markers.wait_for(lambda m: len(m) >= 1)
+    array = markers.messages[-1].markers
+    assert array[0].action == Marker.DELETEALL
+    assert len(array) == 1 + 2 * len(answer.people)
+    lines = [m for m in array if m.type == Marker.LINE_LIST]
+    assert all(m.header.frame_id == "cam" and len(m.points) % 2 == 0 and m.points for m in lines)
