@@ -1,0 +1,362 @@
+"""Annotate a bag offline: every frame of an image topic through the pipeline, the poses into a new bag.
+
+    python -m pose_ros.tools.annotate IN_BAG OUT_BAG --topic /camera/image_raw [--overlay]
+        [--storage mcap|sqlite3] [--output-ns /pose_node] [--poses-topic TOPIC] [--model ... any PoseConfig flag]
+
+No ROS graph and no drops: the frames are read in log-time order and each one is processed, however slow
+the model; the same bag and configuration give the same poses. The new bag (rosbag2 version 9, mcap by
+default) holds, under ``--output-ns`` (default ``/pose_node``, the node's own names):
+
+  <ns>/skeleton_info  pose_ros/msg/SkeletonInfo  once, first; transient-local QoS like the node's latched topic
+  <ns>/poses          pose_ros/msg/PoseArray     one per decoded frame: the image's header (stamp, frame_id),
+                                                 written at the source message's log time
+  <ns>/debug_image    sensor_msgs/msg/Image      with --overlay: bgr8 drawing of the poses, same header
+
+The input topic may be sensor_msgs/msg/Image (any encoding of :func:`pose_ros.core.imaging.bgr_from_raw`)
+or sensor_msgs/msg/CompressedImage. A frame that cannot be read (bad CDR, wrong step, unknown encoding,
+undecodable JPEG, ...) is counted, logged and skipped; the rest are annotated.
+
+The messages are rosbags typestore classes, built like the node's rclpy messages
+(:mod:`pose_ros.node.conversions`): same fields, same meaning, byte-identical CDR (checked by the tests).
+
+Exit codes: 0 done; 1 no frame could be annotated or an unexpected error; 2 bad arguments (input missing or
+not a bag, topic missing or not an image topic, output exists, invalid configuration or model).
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import logging
+import shutil
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, TextIO
+
+import numpy as np
+from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
+from rosbags.rosbag2 import Reader, ReaderError, StoragePlugin, Writer
+
+from pose_ros.core.annotators import draw_poses
+from pose_ros.core.config import ConfigError, PoseConfig
+from pose_ros.core.imaging import ImageDecodeError, bgr_from_compressed, bgr_from_raw
+from pose_ros.core.result import Poses
+from pose_ros.core.skeletons import Skeleton
+from pose_ros.tools.bags import IMAGE_TYPE, image_msg, typestore
+
+LOG = logging.getLogger("pose_ros.annotate")
+
+COMPRESSED_TYPE = "sensor_msgs/msg/CompressedImage"
+POSES_TYPE = "pose_ros/msg/PoseArray"
+SKELETON_INFO_TYPE = "pose_ros/msg/SkeletonInfo"
+INPUT_TYPES = (IMAGE_TYPE, COMPRESSED_TYPE)
+STORAGES = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}
+DEFAULT_NS = "/pose_node"
+_LOGGED_PER_KIND = 5  # failures logged one by one per kind; the rest only counted
+
+
+class AnnotateError(ValueError):
+    """Bad arguments: the input, topic or output cannot be used (the message says why)."""
+
+
+# --- messages (rosbags classes; field semantics as pose_ros.node.conversions and msg/*.msg) ---------------
+
+def _qos(durability: QosDurability, depth: int) -> Qos:
+    zero = QosTime(0, 0)
+    return Qos(QosHistory.KEEP_LAST, depth, QosReliability.RELIABLE, durability, zero, zero,
+               QosLiveliness.AUTOMATIC, zero, False)
+
+
+LATCHED_QOS = _qos(QosDurability.TRANSIENT_LOCAL, 1)  # as the node's ~/skeleton_info
+VOLATILE_QOS = _qos(QosDurability.VOLATILE, 10)
+
+
+def header_msg(store, stamp_ns: int, frame_id: str = ""):
+    Time = store.types["builtin_interfaces/msg/Time"]
+    return store.types["std_msgs/msg/Header"](stamp=Time(sec=stamp_ns // 10**9, nanosec=stamp_ns % 10**9),
+                                              frame_id=frame_id)
+
+
+def pose_array_msg(store, poses: Poses, header, model: str, image_hw: tuple[int, int]):
+    """The rosbags PoseArray of ``poses``; mirrors :func:`pose_ros.node.conversions.poses_to_msg`
+    (header copied from the source image, positions in its pixels, people in score order)."""
+    PersonPose = store.types["pose_ros/msg/PersonPose"]
+    people = [PersonPose(box=box.astype(np.float32), score=float(score), track_id=int(track),
+                         keypoint_x=kps[:, 0].copy(), keypoint_y=kps[:, 1].copy(), keypoint_score=kps[:, 2].copy())
+              for box, score, track, kps in zip(poses.boxes, poses.scores, poses.track_ids, poses.keypoints)]
+    return store.types[POSES_TYPE](header=header, skeleton=poses.skeleton.name, model=model,
+                                   image_width=int(image_hw[1]), image_height=int(image_hw[0]), people=people)
+
+
+def skeleton_info_msg(store, skeleton: Skeleton, model: str, header):
+    """The rosbags SkeletonInfo; mirrors :func:`pose_ros.node.conversions.skeleton_info_msg`."""
+    edges = np.asarray(skeleton.edges, dtype=np.uint16).reshape(-1, 2)
+    return store.types[SKELETON_INFO_TYPE](header=header, skeleton=skeleton.name, model=model,
+                                           keypoint_names=list(skeleton.keypoint_names),
+                                           edge_start=edges[:, 0].copy(), edge_end=edges[:, 1].copy(),
+                                           oks_sigmas=skeleton.oks_sigmas.astype(np.float32))
+
+
+def decode_frame(store, raw: bytes, msgtype: str):
+    """CDR bytes of an Image or CompressedImage -> (header, BGR array). Raises ImageDecodeError."""
+    try:
+        msg = store.deserialize_cdr(raw, msgtype)
+    except Exception as err:  # noqa: BLE001 - rosbags raises assorted errors on malformed bytes
+        raise ImageDecodeError(f"cannot deserialize {msgtype}: {type(err).__name__}: {err}", "deserialize") from None
+    if msgtype == COMPRESSED_TYPE:
+        return msg.header, bgr_from_compressed(msg.data, msg.format)
+    return msg.header, bgr_from_raw(msg.data, msg.height, msg.width, msg.step, msg.encoding)
+
+
+# --- progress ----------------------------------------------------------------------------------------------
+
+ProgressCallback = Callable[[int, int, float], None]  # (frames done, total frames, seconds since start)
+
+
+class ProgressPrinter:
+    """Prints ``annotate: 37/120 frames, 9.8 fps, ETA 8 s``: on a terminal one line updated in place (a few
+    times a second), otherwise (logs, pipes) a new line every ``interval_s`` seconds."""
+
+    def __init__(self, stream: TextIO | None = None, tty: bool | None = None, interval_s: float | None = None):
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.interval_s = interval_s if interval_s is not None else (0.25 if self.tty else 5.0)
+        self._due = self.interval_s
+        self._drawn = False
+
+    @staticmethod
+    def format(done: int, total: int, elapsed_s: float) -> str:
+        fps = done / elapsed_s if elapsed_s > 0 else 0.0
+        eta = f"ETA {max(total - done, 0) / fps:.0f} s" if fps > 0 else "ETA ?"
+        return f"annotate: {done}/{total} frames, {fps:.1f} fps, {eta}"
+
+    def __call__(self, done: int, total: int, elapsed_s: float) -> None:
+        last = done >= total
+        if last and not self.tty:
+            return  # the final summary follows
+        if elapsed_s < self._due and not last:
+            return
+        while self._due <= elapsed_s:
+            self._due += self.interval_s
+        line = self.format(done, total, elapsed_s)
+        if self.tty:
+            self.stream.write("\r" + line + "\x1b[K")
+            self._drawn = True
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        """End the in-place line (so what follows starts on a fresh one)."""
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False
+
+
+# --- annotation ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AnnotateSummary:
+    input: Path
+    output: Path
+    topic: str
+    storage: str
+    frames: int  # messages read from the image topic
+    annotated: int  # PoseArrays written (frames - failures)
+    people: int  # people over all PoseArrays
+    failures: dict[str, int] = field(default_factory=dict)  # kind (ImageDecodeError.kind, "processing") -> count
+    overlays: int = 0
+    seconds: float = 0.0  # wall time of the frame loop (model loading excluded)
+
+    @property
+    def failed(self) -> int:
+        return sum(self.failures.values())
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def line(self) -> str:
+        failed = ", ".join(f"{kind} {n}" for kind, n in sorted(self.failures.items()))
+        return (f"annotate: {self.frames} frames, {self.annotated} annotated, {self.people} people, "
+                f"{self.failed} failed{f' ({failed})' if failed else ''}, {self.seconds:.1f} s, "
+                f"{self.fps:.1f} fps -> {self.output}")
+
+
+@dataclass(frozen=True)
+class OutputTopics:
+    poses: str
+    skeleton_info: str
+    debug_image: str
+
+    @classmethod
+    def under(cls, namespace: str = DEFAULT_NS, poses: str | None = None) -> "OutputTopics":
+        ns = "/" + namespace.strip("/") if namespace.strip("/") else ""
+        return cls(poses or f"{ns}/poses", f"{ns}/skeleton_info", f"{ns}/debug_image")
+
+
+def _image_connections(reader: Reader, path: Path, topic: str) -> list:
+    conns = [c for c in reader.connections if c.topic == topic]
+    if not conns:
+        topics = sorted({(c.topic, c.msgtype) for c in reader.connections})
+        listing = "\n".join(f"  {t}  {m}{'  (image)' if m in INPUT_TYPES else ''}" for t, m in topics) or "  (none)"
+        raise AnnotateError(f"no topic {topic!r} in {path}; its topics:\n{listing}")
+    wrong = sorted({c.msgtype for c in conns} - set(INPUT_TYPES))
+    if wrong:
+        raise AnnotateError(f"{topic} in {path} is {', '.join(wrong)}; expected {' or '.join(INPUT_TYPES)}")
+    return conns
+
+
+def annotate_bag(in_bag: Path | str, out_bag: Path | str, topic: str, config: PoseConfig, overlay: bool = False,
+                 storage: str = "mcap", progress: ProgressCallback | None = None,
+                 topics: OutputTopics | None = None, estimator=None) -> AnnotateSummary:
+    """Run the pipeline on every message of ``topic`` in ``in_bag``, in order; write the poses (and
+    overlays) to the new bag ``out_bag``. ``estimator`` (built from ``config`` when None) lets a caller reuse
+    a loaded model. Raises :class:`AnnotateError` for unusable arguments, ConfigError / ModelError for the
+    configuration; a partly written output is removed on any error."""
+    in_bag, out_bag = Path(in_bag), Path(out_bag)
+    topics = topics or OutputTopics.under()
+    if storage not in STORAGES:
+        raise AnnotateError(f"storage {storage!r} is not valid; valid: {', '.join(STORAGES)}")
+    if out_bag.exists():
+        raise AnnotateError(f"output {out_bag} exists already; not overwriting (remove it or choose another)")
+    if not in_bag.exists():
+        raise AnnotateError(f"input bag {in_bag} does not exist")
+    store = typestore()
+    try:
+        reader = Reader(in_bag)
+        reader.open()
+    except ReaderError as err:
+        raise AnnotateError(f"cannot read {in_bag} as a rosbag2: {err}") from None
+    try:
+        conns = _image_connections(reader, in_bag, topic)
+        total = sum(c.msgcount for c in conns)
+        if estimator is None:
+            from pose_ros.core.pipeline import build_estimator
+
+            t0 = time.perf_counter()
+            estimator = build_estimator(config)
+            LOG.info("loaded %s (%s, %s) in %.1f s", estimator.config.model, estimator.config.mode,
+                     estimator.skeleton.name, time.perf_counter() - t0)
+        return _annotate(reader, store, conns, total, in_bag, out_bag, topic, estimator, overlay, storage,
+                         progress, topics)
+    finally:
+        reader.close()
+
+
+def _failed(failures: Counter, kind: str, index: int, log_time: int, reason: str) -> None:
+    failures[kind] += 1
+    if failures[kind] <= _LOGGED_PER_KIND:
+        more = " (further failures of this kind are only counted)" if failures[kind] == _LOGGED_PER_KIND else ""
+        LOG.warning("frame %d (log time %d) skipped: %s%s", index, log_time, reason, more)
+
+
+def _annotate(reader, store, conns, total, in_bag, out_bag, topic, estimator, overlay, storage, progress,
+              topics: OutputTopics) -> AnnotateSummary:
+    model = estimator.config.model
+    frames = annotated = people = overlays = 0
+    failures: Counter[str] = Counter()
+    created = False
+    start = time.perf_counter()
+    try:
+        with Writer(out_bag, version=9, storage_plugin=STORAGES[storage]) as writer:
+            created = True
+            info_conn = writer.add_connection(topics.skeleton_info, SKELETON_INFO_TYPE, typestore=store,
+                                              offered_qos_profiles=[LATCHED_QOS])
+            poses_conn = writer.add_connection(topics.poses, POSES_TYPE, typestore=store,
+                                               offered_qos_profiles=[VOLATILE_QOS])
+            debug_conn = (writer.add_connection(topics.debug_image, IMAGE_TYPE, typestore=store,
+                                                offered_qos_profiles=[VOLATILE_QOS]) if overlay else None)
+            messages = reader.messages(connections=conns)
+            first = next(messages, None)
+            # "Published" when the first frame came in (or at the bag's start when the topic is empty).
+            info_time = first[1] if first else (reader.start_time if reader.message_count else 0)
+            writer.write(info_conn, info_time, store.serialize_cdr(
+                skeleton_info_msg(store, estimator.skeleton, model, header_msg(store, info_time)),
+                SKELETON_INFO_TYPE))
+            for conn, log_time, raw in itertools.chain([first] if first else [], messages):
+                frames += 1
+                try:
+                    header, image = decode_frame(store, raw, conn.msgtype)
+                    poses = estimator(image)
+                except ImageDecodeError as err:
+                    _failed(failures, err.kind, frames, log_time, str(err))
+                except Exception as err:  # noqa: BLE001 - one bad frame is counted and skipped, as in the node
+                    _failed(failures, "processing", frames, log_time, f"pipeline failed: {type(err).__name__}: {err}")
+                else:
+                    writer.write(poses_conn, log_time, store.serialize_cdr(
+                        pose_array_msg(store, poses, header, model, image.shape[:2]), POSES_TYPE))
+                    annotated += 1
+                    people += len(poses)
+                    if debug_conn is not None:
+                        stamp_ns = header.stamp.sec * 10**9 + header.stamp.nanosec
+                        writer.write(debug_conn, log_time, store.serialize_cdr(
+                            image_msg(store, draw_poses(image, poses), stamp_ns, header.frame_id), IMAGE_TYPE))
+                        overlays += 1
+                if progress is not None:
+                    progress(frames, max(total, frames), time.perf_counter() - start)
+    except BaseException:
+        if created:
+            shutil.rmtree(out_bag, ignore_errors=True)
+            LOG.error("removed the incomplete output %s", out_bag)
+        raise
+    return AnnotateSummary(in_bag, out_bag, topic, storage, frames, annotated, people, dict(failures), overlays,
+                           time.perf_counter() - start)
+
+
+# --- command line -----------------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    from pose_ros.cli import add_config_arguments
+
+    parser = argparse.ArgumentParser(
+        prog="python -m pose_ros.tools.annotate",
+        description="Run the pose pipeline on every frame of a bag's image topic (offline, no drops) and "
+                    "write the poses to a new bag.")
+    parser.add_argument("in_bag", type=Path, metavar="IN_BAG", help="rosbag2 directory (mcap or sqlite3)")
+    parser.add_argument("out_bag", type=Path, metavar="OUT_BAG", help="new bag to write (must not exist)")
+    parser.add_argument("--topic", default="/camera/image_raw",
+                        help="image topic: sensor_msgs/msg/Image or CompressedImage (default: %(default)s)")
+    parser.add_argument("--overlay", action="store_true", help="also write bgr8 overlays on <ns>/debug_image")
+    parser.add_argument("--storage", choices=sorted(STORAGES), default="mcap", help="output storage (default: mcap)")
+    parser.add_argument("--output-ns", default=DEFAULT_NS,
+                        help="namespace of the output topics, as the node's (default: %(default)s)")
+    parser.add_argument("--poses-topic", help="PoseArray topic (default: <output-ns>/poses)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress lines (the summary stays)")
+    add_config_arguments(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pose_ros.cli import config_from_args
+    from pose_ros.core.models import ModelError
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="[%(name)s] %(levelname)s: %(message)s", stream=sys.stderr)
+    printer = None if args.no_progress else ProgressPrinter()
+    try:
+        config = config_from_args(args)
+        summary = annotate_bag(args.in_bag, args.out_bag, args.topic, config, overlay=args.overlay,
+                               storage=args.storage, progress=printer,
+                               topics=OutputTopics.under(args.output_ns, args.poses_topic))
+    except (AnnotateError, ConfigError, ModelError) as err:
+        LOG.error("%s", err)
+        return 2
+    except KeyboardInterrupt:
+        LOG.error("interrupted")
+        return 130
+    finally:
+        if printer is not None:
+            printer.finish()
+    print(summary.line(), flush=True)
+    if summary.frames and not summary.annotated:
+        LOG.error("no frame of %s could be annotated", args.topic)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
