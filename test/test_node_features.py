@@ -178,3 +178,16 @@ def test_markers_draw_each_person_for_rviz(ros, bus_image):
     assert len(array) == 1 + 2 * len(answer.people)
     lines = [m for m in array if m.type == Marker.LINE_LIST]
     assert all(m.header.frame_id == "cam" and len(m.points) % 2 == 0 and m.points for m in lines)
+
+
+def test_compressed_debug_image_only_when_asked_and_subscribed(ros, bus_image):
+    node = ros.pose_node(device="cpu", publish_debug_compressed=True)
+    overlays = Collector()
+    ros.probe.create_subscription(CompressedImage, "/pose_node/debug_image/compressed", overlays, 1)
+    pub, poses = _io(ros)
+    ros.wait_for_subscribers(node._cameras[0].debug_compressed_pub)
+    _answer(pub, poses, image_msg(bus_image, 9, "cam"))
+    assert overlays.wait_for(lambda m: len(m) >= 1)
+    jpeg = overlays.messages[0]
+    decoded = cv2.imdecode(np.frombuffer(jpeg.data, np.uint8), cv2.IMREAD_COLOR)
+    assert jpeg.format == "jpeg" and jpeg.header.frame_id == "cam" and decoded.shape == bus_image.shape
