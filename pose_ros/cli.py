@@ -13,10 +13,19 @@ from pose_ros.core.config import ConfigError, PoseConfig
 LOG = logging.getLogger("pose_ros")
 
 
+def _boolean(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r} is not a boolean; use true or false")
+
+
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """One flag per PoseConfig field (--person-threshold for person_threshold, ...)."""
     for f in fields(PoseConfig):
-        parser.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default,
+        kind = _boolean if isinstance(f.default, bool) else type(f.default)
+        parser.add_argument("--" + f.name.replace("_", "-"), type=kind, default=f.default,
                             help=f"default: {f.default!r}")
 
 
@@ -65,6 +74,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(levelname)s: %(message)s", stream=sys.stderr)
     try:
         return _infer(args)
-    except (ConfigError, RuntimeError) as err:  # ModelError is a RuntimeError
+    except (ConfigError, RuntimeError) as err:  # ModelError and BackendError are RuntimeErrors
         LOG.error("%s", err)
         return 2

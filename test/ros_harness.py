@@ -84,6 +84,21 @@ class RosHarness:
         assert client.wait_for_service(timeout_sec=10), f"{node}/get_state not available"
         return client.call(GetState.Request(), timeout_sec=10).current_state.label
 
+    def set_parameters(self, *params, atomically: bool = False, node: str = "/pose_node"):
+        """Set (name, value) parameters over the node's parameter service; returns the results."""
+        from rcl_interfaces.srv import SetParameters, SetParametersAtomically
+
+        srv_type, name = (SetParametersAtomically, "set_parameters_atomically") if atomically \
+            else (SetParameters, "set_parameters")
+        key = (node, name)
+        if key not in self._clients:
+            self._clients[key] = self.probe.create_client(srv_type, f"{node}/{name}")
+        client = self._clients[key]
+        assert client.wait_for_service(timeout_sec=10)
+        request = srv_type.Request(parameters=[Parameter(n, value=v).to_parameter_msg() for n, v in params])
+        response = client.call(request, timeout_sec=30)
+        return [response.result] if atomically else response.results
+
     def change_state(self, transition: str, node: str = "/pose_node") -> bool:
         """Trigger a lifecycle transition (configure, activate, deactivate, cleanup) over the service."""
         from lifecycle_msgs.msg import Transition

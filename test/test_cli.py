@@ -1,9 +1,12 @@
 """python -m pose_ros infer: the CLI for use without ROS."""
+import argparse
 import json
 import subprocess
 import sys
 
 import pytest
+
+from pose_ros.cli import add_config_arguments, config_from_args
 
 
 def run_cli(*args, env=None):
@@ -38,3 +41,12 @@ def test_missing_model_fails_at_start_naming_the_file_and_the_install_command(ph
 def test_invalid_choices_are_rejected_with_the_valid_ones(photos, flag, value, message):
     result = run_cli(photos["bus.jpg"], flag, value)
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_boolean_flags_parse_true_and_false():
+    parser = argparse.ArgumentParser()
+    add_config_arguments(parser)
+    assert config_from_args(parser.parse_args(["--detector-tiling", "false"])).detector_tiling is False
+    assert config_from_args(parser.parse_args(["--allow-cpu-fallback", "true"])).allow_cpu_fallback is True
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--detector-tiling", "maybe"])

@@ -4,8 +4,6 @@ import cv2
 import numpy as np
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray
-from rcl_interfaces.srv import SetParameters, SetParametersAtomically
-from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 from visualization_msgs.msg import Marker, MarkerArray
@@ -41,14 +39,7 @@ def _answer(pub, poses, msg, timeout=30.0):
 
 
 def _set(ros, *params, atomically=False):
-    """Set parameters over the node's parameter service; returns the results."""
-    srv_type, name = (SetParametersAtomically, "set_parameters_atomically") if atomically \
-        else (SetParameters, "set_parameters")
-    client = ros.probe.create_client(srv_type, f"/pose_node/{name}")
-    assert client.wait_for_service(timeout_sec=10)
-    request = srv_type.Request(parameters=[Parameter(n, value=v).to_parameter_msg() for n, v in params])
-    response = client.call(request, timeout_sec=30)
-    return [response.result] if atomically else response.results
+    return ros.set_parameters(*params, atomically=atomically)
 
 
 def test_lifecycle_transitions_drive_subscription_and_model(ros, bus_image):

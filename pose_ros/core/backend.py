@@ -44,6 +44,8 @@ class BackendOptions:
     # Busy-waiting worker threads win a little latency but steal the cores from a second session
     # (top-down runs two) and from the ROS executor; off by default on small robots.
     allow_spinning: bool = False
+    # False: a missing GPU provider is an error instead of a (logged) fall back to the CPU.
+    allow_cpu_fallback: bool = True
     fp16: bool = False  # TensorRT only
     trt_cache_dir: str = ""  # TensorRT engine cache; empty = no cache
 
@@ -72,6 +74,10 @@ def select_providers(device: str, available: list[str], options: BackendOptions)
     return chosen
 
 
+class BackendError(RuntimeError):
+    """The model cannot run as asked (unreadable model, forbidden CPU fall back); the message says why."""
+
+
 class OrtBackend:
     """ONNX Runtime session for one model file."""
 
@@ -85,10 +91,17 @@ class OrtBackend:
         session_options.add_session_config_entry(
             "session.intra_op.allow_spinning", "1" if options.allow_spinning else "0")
         providers = select_providers(options.device, ort.get_available_providers(), options)
-        self._session = ort.InferenceSession(str(model_path), sess_options=session_options,
-                                             providers=providers)
-        self.providers = tuple(self._session.get_providers())
         wanted = _WANTED[options.device][0]
+        if not options.allow_cpu_fallback and wanted not in ort.get_available_providers():
+            raise BackendError(f"device {options.device!r} needs {wanted}, which this onnxruntime build lacks "
+                               f"(available: {', '.join(ort.get_available_providers())}), and CPU fall back is "
+                               f"off (allow_cpu_fallback)")
+        try:
+            self._session = ort.InferenceSession(str(model_path), sess_options=session_options,
+                                                 providers=providers)
+        except Exception as err:  # onnxruntime raises its own exception types for unreadable models
+            raise BackendError(f"cannot load model file {model_path}: {type(err).__name__}: {err}") from err
+        self.providers = tuple(self._session.get_providers())
         if wanted not in self.providers:
             # "auto" means "a GPU if there is one": CPU is a normal outcome there, not a problem.
             (LOG.info if options.device == "auto" else LOG.warning)("device %r asked for %s, which is not available here (available: %s); "

@@ -43,7 +43,8 @@ class Resolved:
 
 
 def _backend(spec: ModelSpec, config: PoseConfig) -> OrtBackend:
-    return OrtBackend(spec.path, BackendOptions(device=config.device, threads=config.threads))
+    return OrtBackend(spec.path, BackendOptions(device=config.device, threads=config.threads,
+                                                allow_cpu_fallback=config.allow_cpu_fallback))
 
 
 def _build_yolo_pose(r: Resolved, config: PoseConfig) -> PoseEstimator:

@@ -179,12 +179,11 @@ class PoseTracker:
         matched[det_track[det_track >= 0]] = True
         self._missed[~matched] += 1
         alive = matched | ((self._missed <= cfg.max_missed) & (self._ids >= 0))
-        old_index = np.flatnonzero(alive)
-        remap = np.full(t, -1, np.int64)
-        remap[old_index] = np.arange(len(old_index))
+        remap = np.cumsum(alive) - 1  # new index of each surviving track
         for name in ("_boxes", "_kps", "_vel", "_hits", "_missed", "_ids"):
             setattr(self, name, getattr(self, name)[alive])
-        det_track = np.where(det_track >= 0, remap[np.maximum(det_track, 0)], -1)
+        matched_det = det_track >= 0
+        det_track[matched_det] = remap[det_track[matched_det]]
 
         # Unmatched detections start tracks (in detection order, i.e. by decreasing person score).
         new = np.flatnonzero(det_track < 0)
@@ -197,10 +196,13 @@ class PoseTracker:
             self._missed = np.concatenate([self._missed, np.zeros(len(new), np.int64)])
             self._ids = np.concatenate([self._ids, np.full(len(new), -1, np.int32)])
 
-        # Confirm the tracks that reached min_hits; ids follow the confirmation (then detection) order.
+        # Confirm the tracks that reached min_hits, ids in detection order. Every tentative track was
+        # seen this frame (one that missed a frame was dropped above), so each has a detection.
+        detection_of = np.empty(len(self._ids), np.int64)
+        detection_of[det_track] = np.arange(n)
         confirm = np.flatnonzero((self._ids < 0) & (self._hits >= cfg.min_hits))
         if len(confirm):
-            confirm = confirm[np.argsort(np.argsort(det_track)[:0].size + _order_of(confirm, det_track))]
+            confirm = confirm[np.argsort(detection_of[confirm])]
             self._ids[confirm] = self._next_id + np.arange(len(confirm), dtype=np.int32)
             self._next_id += len(confirm)
 
@@ -210,9 +212,3 @@ class PoseTracker:
 def _centres(boxes: np.ndarray) -> np.ndarray:
     return 0.5 * (boxes[:, :2] + boxes[:, 2:])
 
-
-def _order_of(tracks: np.ndarray, det_track: np.ndarray) -> np.ndarray:
-    """Rank of each of ``tracks`` by the position of its detection in this frame."""
-    position = np.full(int(det_track.max(initial=-1)) + 1 if len(det_track) else 0, len(det_track))
-    position[det_track] = np.arange(len(det_track))
-    return np.argsort(np.argsort(position[tracks], kind="stable"), kind="stable")

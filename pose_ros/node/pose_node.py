@@ -31,6 +31,7 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from pose_ros.core.annotators import draw_poses
+from pose_ros.core.backend import BackendError
 from pose_ros.core.config import ConfigError, PoseConfig
 from pose_ros.core.imaging import ImageDecodeError
 from pose_ros.core.models import ModelError
@@ -54,6 +55,7 @@ _PARAMETERS = {
     "detector_tiling": "BlazePose detector also scans overlapping tiles (finds smaller people; slower); reloads",
     "skeleton": "published layout: coco17, or the model's own (blazepose33 for BlazePose); reloads",
     "device": "auto | cpu | cuda | tensorrt; a missing GPU falls back to CPU (logged); reloads",
+    "allow_cpu_fallback": "false: a missing GPU fails configure instead of falling back to CPU; reloads",
     "person_threshold": "minimum person score; live",
     "keypoint_threshold": "keypoints scoring below are published with score 0; live",
     "nms_iou": "IoU above which overlapping person boxes are merged; live",
@@ -155,7 +157,7 @@ class PoseNode(LifecycleNode):
             config = self._config_from_parameters()
             self._check_node_parameters()
             estimator = build_estimator(config)
-        except (ConfigError, ModelError, ValueError) as err:
+        except (ConfigError, ModelError, BackendError, ValueError) as err:
             self.get_logger().error(f"configure failed: {err}")
             return TransitionCallbackReturn.FAILURE
         self._warm_up(estimator)
