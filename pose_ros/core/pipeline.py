@@ -7,6 +7,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from pose_ros.core.auto_mode import AutoMode
 from pose_ros.core.backend import BackendOptions, OrtBackend
 from pose_ros.core.blazepose import BlazePoseDetector, BlazePoseLandmarks, CocoPoseRegions
 from pose_ros.core.config import ConfigError, PoseConfig
@@ -107,6 +108,23 @@ def _resolve(name: str, config: PoseConfig) -> ModelSpec:
 
 
 def resolve_config(config: PoseConfig) -> Resolved:
+    """Check the config against the installed models without loading any (see _resolve_single); mode auto
+    checks both of its configurations."""
+    if config.mode == "auto":
+        top_down, bottom_up = _auto_parts(config)
+        resolved = _resolve_single(top_down)
+        if _resolve_single(bottom_up).skeleton != resolved.skeleton:
+            raise ConfigError("auto mode publishes one skeleton: use coco17")
+        return resolved
+    return _resolve_single(config)
+
+
+def _auto_parts(config: PoseConfig) -> tuple[PoseConfig, PoseConfig]:
+    return (replace(config, mode="top_down"),
+            replace(config, mode="bottom_up", model=config.bottom_up_model))
+
+
+def _resolve_single(config: PoseConfig) -> Resolved:
     """Check the config against the installed models without loading any: the models exist and match their
     sha256, the model serves the mode, the detector suits the model, the skeleton can be produced."""
     spec = _resolve(config.model, config)
@@ -132,5 +150,9 @@ def resolve_config(config: PoseConfig) -> Resolved:
 
 
 def build_estimator(config: PoseConfig) -> PoseEstimator:
+    if config.mode == "auto":
+        resolve_config(config)
+        top_down, bottom_up = _auto_parts(config)
+        return AutoMode(build_estimator(top_down), build_estimator(bottom_up), config)
     resolved = resolve_config(config)
     return FAMILIES[resolved.model.family][2](resolved, config)
