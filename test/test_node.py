@@ -53,11 +53,13 @@ def test_poses_carry_the_image_header_and_equal_the_core_result(node_io, params,
     assert (msg.skeleton, msg.model) == ("coco17", params.get("model", "yolo11n_pose"))
     assert (msg.image_width, msg.image_height) == (bus_image.shape[1], bus_image.shape[0])
 
+    ids = [p.track_id for p in msg.people]
+    assert len(set(ids)) == len(ids) and min(ids) >= 1  # tracking is on by default: every person has an id
     expected = build_estimator(PoseConfig(**params))(bus_image)
     assert len(msg.people) == len(expected) >= 2
     for person, box, score, kps in zip(msg.people, expected.boxes, expected.scores, expected.keypoints):
         np.testing.assert_allclose(person.box, box, atol=1e-3)
-        assert person.score == pytest.approx(score, abs=1e-5) and person.track_id == -1
+        assert person.score == pytest.approx(score, abs=1e-5)
         assert len(person.keypoint_x) == 17
         np.testing.assert_allclose(np.stack([person.keypoint_x, person.keypoint_y, person.keypoint_score], 1),
                                    kps, atol=1e-3)

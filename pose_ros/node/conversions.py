@@ -36,16 +36,29 @@ def bgr_to_compressed(image: np.ndarray, header: Header, quality: int = 80) -> C
     return CompressedImage(header=header, format="jpeg", data=data.tobytes())
 
 
-def poses_to_msg(poses: Poses, header: Header, model: str, image_hw: tuple[int, int]) -> PoseArray:
-    """Build the PoseArray; whole keypoint columns are assigned at once (no per-keypoint Python loop)."""
-    msg = PoseArray(header=header, skeleton=poses.skeleton.name, model=model,
+def poses_to_msg(poses: Poses, header: Header, model: str, image_hw: tuple[int, int], mode: str = "",
+                 points_3d=None, depth_header: Header | None = None) -> PoseArray:
+    """Build the PoseArray; whole keypoint columns are assigned at once (no per-keypoint Python loop).
+
+    ``points_3d``: optional (points (N, K, 3) m, valid (N, K), variance (N, K)) from the depth image whose
+    header is ``depth_header``."""
+    msg = PoseArray(header=header, skeleton=poses.skeleton.name, model=model, mode=mode,
                     image_height=int(image_hw[0]), image_width=int(image_hw[1]))
+    if depth_header is not None:
+        msg.depth_header = depth_header
     people = []
-    for box, score, track, kps in zip(poses.boxes, poses.scores, poses.track_ids, poses.keypoints):
+    for i, (box, score, track, kps) in enumerate(zip(poses.boxes, poses.scores, poses.track_ids, poses.keypoints)):
         person = PersonPose(box=box, score=float(score), track_id=int(track))
         person.keypoint_x = kps[:, 0].copy()
         person.keypoint_y = kps[:, 1].copy()
         person.keypoint_score = kps[:, 2].copy()
+        if points_3d is not None:
+            points, valid, variance = points_3d
+            person.keypoint_3d_x = points[i, :, 0].astype(np.float32)
+            person.keypoint_3d_y = points[i, :, 1].astype(np.float32)
+            person.keypoint_3d_z = points[i, :, 2].astype(np.float32)
+            person.keypoint_3d_valid = valid[i].tolist()
+            person.keypoint_3d_variance = variance[i].astype(np.float32)
         people.append(person)
     msg.people = people
     return msg

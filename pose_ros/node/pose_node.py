@@ -23,14 +23,20 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.event_handler import SubscriptionEventCallbacks
+from rclpy.exceptions import ParameterUninitializedException
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import CompressedImage, Image
+from rclpy.parameter import Parameter
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from pose_ros.core.annotators import draw_poses
+from pose_ros.core.auto_mode import AutoMode
+from pose_ros.core.depth import StampMatcher, depth_from_image, keypoints_to_3d
+from pose_ros.core.smoothing import PoseSmoother, SmootherConfig
+from pose_ros.core.tracking import PoseTracker, TrackerConfig
 from pose_ros.core.backend import BackendError
 from pose_ros.core.config import ConfigError, PoseConfig
 from pose_ros.core.imaging import ImageDecodeError
@@ -62,7 +68,23 @@ _PARAMETERS = {
     "max_people": "most people reported per image; live",
     "threads": "ONNX Runtime threads, 0 = one per core; reloads",
     "model_dir": "models directory; empty = $POSE_ROS_MODEL_DIR or ~/.cache/pose_ros/models; reloads",
+    "bottom_up_model": "mode auto: the one-stage model used for crowds; reloads",
+    "auto_switch_up": "mode auto: switch to bottom_up above this many people; reloads",
+    "auto_switch_down": "mode auto: back to top_down at or below this many people (< auto_switch_up); reloads",
+    "auto_patience": "mode auto: frames in a row a crowd size must hold before switching; reloads",
     "image_topics": "input image topics, one per camera (read-only)",
+    "tracking": "give people track ids that persist across frames (read-only)",
+    "track_match_threshold": "minimum pose similarity (OKS and box IoU) to continue a track (read-only)",
+    "track_max_missed": "frames a track survives unseen, e.g. 15 = 0.5 s at 30 Hz (read-only)",
+    "track_min_hits": "frames a track must be seen in before its id is published (read-only)",
+    "smoothing": "One-Euro filter on each tracked person's keypoints; needs tracking (read-only)",
+    "smoothing_min_cutoff": "One-Euro cutoff of a still joint, Hz: lower = smoother, more lag (read-only)",
+    "smoothing_beta": "One-Euro cutoff increase per px/s of joint speed: higher = less lag when moving (read-only)",
+    "smoothing_d_cutoff": "One-Euro cutoff of the speed estimate, Hz (read-only)",
+    "depth_topics": "aligned depth images (16UC1 mm or 32FC1 m), one per camera, for 3D keypoints (read-only)",
+    "camera_info_topics": "sensor_msgs/CameraInfo of each depth image (read-only)",
+    "depth_tolerance": "max stamp difference, s, between a colour frame and its depth frame (read-only)",
+    "depth_window": "side of the depth patch around each keypoint whose median depth is used, px (read-only)",
     "image_transport": "raw (sensor_msgs/Image) | compressed (CompressedImage on <topic>/compressed) (read-only)",
     "image_reliability": "QoS reliability of the image subscriptions: reliable | best_effort (read-only). "
                          "reliable delivers full-size frames across processes",
@@ -77,11 +99,20 @@ _NODE_DEFAULTS = {
     "image_topics": ["image"], "image_transport": "raw", "image_reliability": "reliable", "image_qos_depth": 1,
     "publish_debug_image": True, "publish_debug_compressed": False, "publish_markers": True,
     "diagnostics_period": 1.0, "autostart": True,
+    "tracking": True, "track_match_threshold": 0.3, "track_max_missed": 15, "track_min_hits": 1,
+    "smoothing": False, "smoothing_min_cutoff": 1.0, "smoothing_beta": 0.05, "smoothing_d_cutoff": 1.0,
+    "depth_topics": Parameter.Type.STRING_ARRAY, "camera_info_topics": Parameter.Type.STRING_ARRAY,
+    "depth_tolerance": 0.05, "depth_window": 5,
 }
 _READ_ONLY = ("image_topics", "image_transport", "image_reliability", "image_qos_depth", "diagnostics_period",
-              "autostart")
-_RANGES = {"person_threshold": (0.0, 1.0), "keypoint_threshold": (0.0, 1.0), "nms_iou": (0.0, 1.0)}
-_INT_RANGES = {"max_people": (1, 1000), "threads": (0, 256), "image_qos_depth": (1, 100)}
+              "autostart", "tracking", "track_match_threshold", "track_max_missed", "track_min_hits", "smoothing",
+              "smoothing_min_cutoff", "smoothing_beta", "smoothing_d_cutoff", "depth_topics", "camera_info_topics",
+              "depth_tolerance", "depth_window")
+_RANGES = {"person_threshold": (0.0, 1.0), "keypoint_threshold": (0.0, 1.0), "nms_iou": (0.0, 1.0),
+           "track_match_threshold": (0.0, 1.0), "depth_tolerance": (0.0, 10.0)}
+_INT_RANGES = {"max_people": (1, 1000), "threads": (0, 256), "image_qos_depth": (1, 100), "track_max_missed": (0, 10000),
+               "track_min_hits": (1, 1000), "depth_window": (1, 51), "auto_switch_up": (1, 1000),
+               "auto_switch_down": (0, 1000), "auto_patience": (1, 1000)}
 
 
 def _descriptor(name: str) -> ParameterDescriptor:
@@ -107,6 +138,25 @@ class Camera:
     debug_compressed_pub: object = None
     markers_pub: object = None
     subscription: object = None
+    tracker: PoseTracker | None = None
+    smoother: PoseSmoother | None = None
+    depth_topic: str = ""  # empty: no 3D
+    info_topic: str = ""
+    depth_frames: StampMatcher | None = None  # recent depth messages by stamp
+    camera_info: object = None  # latest CameraInfo of the depth image
+    depth_subscriptions: tuple = ()
+
+
+class _SkipFrame(Exception):
+    """A frame that cannot be published as configured (e.g. no matching depth frame); ``kind`` for counting."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def _stamp_s(header: Header) -> float:
+    return header.stamp.sec + header.stamp.nanosec * 1e-9
 
 
 def camera_prefixes(topics: list[str]) -> list[str]:
@@ -156,6 +206,8 @@ class PoseNode(LifecycleNode):
         try:
             config = self._config_from_parameters()
             self._check_node_parameters()
+            self._tracking_configs()
+            self._depth_topics(len(self.get_parameter("image_topics").value))
             estimator = build_estimator(config)
         except (ConfigError, ModelError, BackendError, ValueError) as err:
             self.get_logger().error(f"configure failed: {err}")
@@ -165,9 +217,17 @@ class PoseNode(LifecycleNode):
         topics = [self.resolve_topic_name(t) for t in self.get_parameter("image_topics").value]
         if self.get_parameter("image_transport").value == "compressed":
             topics = [t + "/compressed" for t in topics]
+        depth_topics, info_topics = self._depth_topics(len(topics))
         self._cameras = [Camera(i, topic, prefix, CameraHealth(topic))
                          for i, (topic, prefix) in enumerate(zip(topics, camera_prefixes(topics)))]
-        for cam in self._cameras:
+        tracker_config, smoother_config = self._tracking_configs()
+        for cam, depth_topic, info_topic in zip(self._cameras, depth_topics, info_topics):
+            cam.tracker = PoseTracker(tracker_config) if tracker_config else None
+            cam.smoother = PoseSmoother.from_config(smoother_config) if smoother_config else None
+            if depth_topic:
+                cam.depth_topic = self.resolve_topic_name(depth_topic)
+                cam.info_topic = self.resolve_topic_name(info_topic)
+                cam.depth_frames = StampMatcher(self.get_parameter("depth_tolerance").value)
             cam.poses_pub = self.create_lifecycle_publisher(PoseArray, cam.prefix + "poses", 10)
             cam.debug_pub = self.create_lifecycle_publisher(Image, cam.prefix + "debug_image", 1)
             cam.debug_compressed_pub = self.create_lifecycle_publisher(
@@ -198,18 +258,30 @@ class PoseNode(LifecycleNode):
                 msg_type, cam.topic, lambda msg, cam=cam: self._on_image(cam, msg), qos,
                 event_callbacks=SubscriptionEventCallbacks(
                     incompatible_qos=lambda event, topic=cam.topic: self._on_incompatible_qos(topic, event)))
+        for cam in self._cameras:
+            if cam.depth_topic:
+                cam.depth_subscriptions = (
+                    self.create_subscription(Image, cam.depth_topic,
+                                             lambda msg, cam=cam: cam.depth_frames.add(_stamp_s(msg.header), msg),
+                                             QoSProfile(depth=5, reliability=qos.reliability)),
+                    self.create_subscription(CameraInfo, cam.info_topic,
+                                             lambda msg, cam=cam: setattr(cam, "camera_info", msg), 5))
         self.get_logger().info(f"ready: listening on {', '.join(c.subscription.topic_name for c in self._cameras)} "
                                f"({self.get_parameter('image_reliability').value})")
         return result
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Unsubscribe and stop the worker."""
-        for cam in self._cameras:
-            if cam.subscription is not None:
-                self.destroy_subscription(cam.subscription)
-                cam.subscription = None
+        self._unsubscribe()
         self._stop_worker()
         return super().on_deactivate(state)
+
+    def _unsubscribe(self) -> None:
+        for cam in self._cameras:
+            for subscription in (cam.subscription, *cam.depth_subscriptions):
+                if subscription is not None:
+                    self.destroy_subscription(subscription)
+            cam.subscription, cam.depth_subscriptions = None, ()
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Drop publishers and the model (its ONNX Runtime session, GPU memory included)."""
@@ -217,9 +289,7 @@ class PoseNode(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        for cam in self._cameras:
-            if cam.subscription is not None:
-                self.destroy_subscription(cam.subscription)
+        self._unsubscribe()
         self._stop_worker()
         self._release()
         return TransitionCallbackReturn.SUCCESS
@@ -255,6 +325,34 @@ class PoseNode(LifecycleNode):
         values = {f.name: self.get_parameter(f.name).value for f in fields(PoseConfig)}
         values.update(overrides or {})
         return PoseConfig(**values)
+
+    def _tracking_configs(self) -> tuple[TrackerConfig | None, SmootherConfig | None]:
+        """Tracker and smoother settings from the parameters (None when off); raises ConfigError."""
+        get = lambda name: self.get_parameter(name).value  # noqa: E731
+        tracker = TrackerConfig(match_threshold=get("track_match_threshold"), max_missed=get("track_max_missed"),
+                                min_hits=get("track_min_hits")) if get("tracking") else None
+        if get("smoothing") and tracker is None:
+            raise ConfigError("smoothing needs tracking: the filters follow track ids")
+        smoother = SmootherConfig(min_cutoff=get("smoothing_min_cutoff"), beta=get("smoothing_beta"),
+                                  d_cutoff=get("smoothing_d_cutoff")) if get("smoothing") else None
+        return tracker, smoother
+
+    def _depth_topics(self, cameras: int) -> tuple[list[str], list[str]]:
+        """Depth and camera-info topic per camera ("" = no depth); raises ConfigError when they do not pair up."""
+        depth, info = self._string_list("depth_topics"), self._string_list("camera_info_topics")
+        if not depth and not info:
+            return [""] * cameras, [""] * cameras
+        if len(depth) != cameras or len(info) != cameras:
+            raise ConfigError(f"depth_topics ({len(depth)}) and camera_info_topics ({len(info)}) must list one "
+                              f"topic per image topic ({cameras})")
+        return depth, info
+
+    def _string_list(self, name: str) -> list[str]:
+        """A string-array parameter declared without default: [] until someone sets it."""
+        try:
+            return list(self.get_parameter(name).value or [])
+        except ParameterUninitializedException:
+            return []
 
     def _check_node_parameters(self, overrides: dict | None = None) -> None:
         get = lambda name: (overrides or {}).get(name, self.get_parameter(name).value)  # noqa: E731
@@ -344,18 +442,52 @@ class PoseNode(LifecycleNode):
         try:
             poses = estimator(image)
             t2 = time.perf_counter()
-            cam.poses_pub.publish(poses_to_msg(poses, msg.header, estimator.config.model, image.shape[:2]))
-            self._publish_extras(cam, image, poses, msg.header)
+            if cam.tracker is not None:
+                poses = cam.tracker.update(poses)
+            if cam.smoother is not None:
+                poses = cam.smoother.update(poses, _stamp_s(msg.header))
+            points_3d, depth_header = self._keypoints_3d(cam, msg.header, image.shape[:2], poses)
             t3 = time.perf_counter()
+            mode = getattr(estimator, "mode", estimator.config.mode)  # mode auto: the one used for this frame
+            cam.poses_pub.publish(poses_to_msg(poses, msg.header, estimator.config.model, image.shape[:2], mode,
+                                               points_3d, depth_header))
+            self._publish_extras(cam, image, poses, msg.header)
+            t4 = time.perf_counter()
+        except _SkipFrame as skip:
+            self._errors.report(skip.kind, f"skipped frame on {cam.topic}: {skip}")
+            cam.health.rejected(str(skip))
+            return
         except Exception as err:  # noqa: BLE001 - one bad frame must never kill the node
             stamp = f"{msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d}"
             self._errors.report("processing", f"frame {stamp} on {cam.topic} failed: {type(err).__name__}: {err}")
             cam.health.rejected(f"{type(err).__name__}: {err}")
             return
-        stamp_s = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-        age = self.get_clock().now().nanoseconds * 1e-9 - stamp_s
-        stages = {"convert": t1 - t0, **estimator.timings, "publish": t3 - t2}
+        age = self.get_clock().now().nanoseconds * 1e-9 - _stamp_s(msg.header)
+        stages = {"convert": t1 - t0, **estimator.timings, "track_3d": t3 - t2, "publish": t4 - t3}
         cam.health.published(stages, age, len(poses))
+
+    def _keypoints_3d(self, cam: Camera, header: Header, image_hw, poses):
+        """3D keypoints from the depth frame matching ``header``'s stamp: (points, valid, variance), depth
+        header; (None, None) without depth input. Raises _SkipFrame when no usable depth frame matches."""
+        if cam.depth_frames is None:
+            return None, None
+        depth_msg = cam.depth_frames.match(_stamp_s(header))
+        if depth_msg is None:
+            raise _SkipFrame("no_depth", f"no depth frame on {cam.depth_topic} within "
+                                         f"{self.get_parameter('depth_tolerance').value} s of the colour frame")
+        if cam.camera_info is None:
+            raise _SkipFrame("no_camera_info", f"no CameraInfo received on {cam.info_topic} yet")
+        try:
+            depth = depth_from_image(depth_msg.data, depth_msg.height, depth_msg.width, depth_msg.step,
+                                     depth_msg.encoding, bool(depth_msg.is_bigendian))
+        except ValueError as err:
+            raise _SkipFrame("bad_depth", str(err)) from None
+        if depth.shape != tuple(image_hw):
+            raise _SkipFrame("bad_depth", f"depth image {depth.shape[1]}x{depth.shape[0]} is not aligned with the "
+                                          f"colour image {image_hw[1]}x{image_hw[0]} (use a registered depth topic)")
+        k_matrix = np.asarray(cam.camera_info.k, dtype=np.float64).reshape(3, 3)
+        window = self.get_parameter("depth_window").value
+        return keypoints_to_3d(poses.keypoints, depth, k_matrix, window=window), depth_msg.header
 
     def _publish_extras(self, cam: Camera, image: np.ndarray, poses, header: Header) -> None:
         """Overlays and markers, each only when enabled and someone listens."""
@@ -386,6 +518,11 @@ class PoseNode(LifecycleNode):
                 level, message = 0, f"node {state}: not subscribed"
             values.update({f"errors {kind}": str(n) for kind, n in self._errors.counts.items()})
             values["model"] = f"{estimator.config.model} ({estimator.config.mode})"
+            if isinstance(estimator, AutoMode):
+                values["mode in use"] = estimator.mode
+                if estimator.switches:
+                    last = estimator.switches[-1]
+                    values["last mode switch"] = f"{last.from_mode} -> {last.to_mode}: {last.reason}"
             array.status.append(diagnostic_status(f"{self.get_name()}: {cam.topic}", estimator.config.model, level,
                                                   message, values))
         self._diagnostics_pub.publish(array)

@@ -1,0 +1,135 @@
+"""The benchmark's pure helpers (tools/bench): crowd composites and the markdown report. Nothing is timed
+here and no model runs; `make bench` does the measuring."""
+import numpy as np
+import pytest
+
+from tools.bench import crowd, report
+
+
+def _crops():
+    rng = np.random.default_rng(1)
+    # tall, wide and square "people" (any BGR arrays will do for the layout)
+    return [rng.integers(0, 255, (h, w, 3), dtype=np.uint8) for h, w in ((400, 150), (300, 420), (200, 200))]
+
+
+@pytest.mark.parametrize("count", crowd.CROWD_SIZES)
+def test_crowd_has_the_intended_people_inside_separate_cells(count):
+    image, boxes = crowd.compose_crowd(_crops(), count)
+    assert image.shape == (*crowd.CANVAS_HW, 3) and image.dtype == np.uint8
+    assert boxes.shape == (count, 4)
+    height, width = crowd.CANVAS_HW
+    assert (boxes[:, :2] >= 0).all() and (boxes[:, 2] <= width).all() and (boxes[:, 3] <= height).all()
+    assert (boxes[:, 2:] > boxes[:, :2]).all()
+    cells = crowd.cell_rects()
+    for box, cell in zip(boxes, cells):  # person i stays inside cell i, with the margin
+        assert box[0] >= cell[0] + crowd.MARGIN and box[2] <= cell[2] - crowd.MARGIN
+        assert box[1] >= cell[1] + crowd.MARGIN and box[3] <= cell[3] - crowd.MARGIN
+    # outside the people the canvas is plain grey
+    mask = np.ones(crowd.CANVAS_HW, bool)
+    for x0, y0, x1, y1 in boxes.astype(int):
+        mask[y0:y1, x0:x1] = False
+    assert (image[mask] == crowd.GREY).all()
+
+
+def test_crowds_grow_by_adding_people_and_keep_their_size():
+    scenes = crowd.crowd_images(_crops())
+    assert sorted(scenes) == [1, 2, 4, 8]
+    np.testing.assert_array_equal(scenes[8][1][:4], scenes[4][1])  # the 4 first people do not move
+    np.testing.assert_array_equal(scenes[2][0][:, :640], scenes[4][0][:, :640])
+    with pytest.raises(ValueError):
+        crowd.compose_crowd(_crops(), 9)
+
+
+def test_shipped_people_sources_are_eight_distinct_crops():
+    assert len(crowd.PEOPLE) == 8
+    assert len({(p.photo, p.box, p.flip) for p in crowd.PEOPLE}) == 8
+    assert all(p.box[2] > p.box[0] and p.box[3] > p.box[1] for p in crowd.PEOPLE)
+
+
+def _results():
+    """A results dict of the shape run_bench.py writes, with made-up numbers."""
+    stages = {"preprocess": 2.0, "infer": 60.0, "decode": 0.5}
+    td = {"detect": 70.0, "preprocess": 1.0, "infer": 20.0, "decode": 0.6}
+    return {
+        "meta": {"date": "2026-01-01 00:00 UTC", "cpu": "Test CPU", "cores": 2, "warmup": 3, "runs": 20,
+                 "duration_s": 100, "ort_threads": "0", "versions": {"python": "3.11", "onnxruntime": "1.x"},
+                 "load": "idle"},
+        "raw_ort": [{"model": "yolo11n_pose", "input": "1x3x640x640", "median_ms": 58.0, "p10_ms": 55.0,
+                     "p90_ms": 61.0, "n": 20}],
+        "pipeline": [{"config": "yolo11n_pose", "photo": "bus.jpg", "image": "810x1080", "people": 3,
+                      "stages": stages, "total_ms": 63.0, "total_p90_ms": 66.0, "n": 20},
+                     {"config": "blazepose_full", "photo": "astronaut.png", "image": "512x512", "people": 1,
+                      "stages": td, "total_ms": 92.0, "total_p90_ms": 99.0, "n": 20}],
+        "node": {"frames": [{"config": "yolo11n_pose", "photo": "bus.jpg", "image": "810x1080", "mb": 2.6,
+                             "people": 3, "people_core": 3, "n": 20, "unanswered": 0, "e2e_ms": 80.0,
+                             "e2e_p90_ms": 90.0, "core_ms": 63.0, "transport_ms": 14.0, "transport_p90_ms": 16.0,
+                             "stages": stages, "ratio_core": 80 / 63, "raw_ms": 60.0, "raw_floor_ms": 58.0,
+                             "ratio_raw": 80 / 60}],
+                 "processes": [{"config": "yolo11n_pose", "startup_s": 1.0, "vmhwm_mb": 250.0, "vmrss_mb": 240.0}]},
+        "peers": {"ultralytics": [{"photo": "bus.jpg", "people": 3, "peer_ms": 64.0,
+                                   "peer_speed_ms": {"preprocess": 3.0, "inference": 59.0, "postprocess": 1.5},
+                                   "ours_ms": 62.0, "ours_people": 3, "ratio": 64 / 62}],
+                  "mediapipe": [{"photo": "astronaut.png", "found": True, "peer_ms": 30.0,
+                                 "ours": {"blazepose_full": {"ms": 60.0, "people": 1},
+                                          "blazepose_full (tiling off)": {"ms": 24.0, "people": 1}},
+                                 "ratio": {"blazepose_full": 0.5, "blazepose_full (tiling off)": 1.25}}]},
+        "crowd": [{"config": c, "size": n, "intended": n, "people": n, "median_ms": ms, "p90_ms": ms, "stages": {},
+                   "n": 20}
+                  for c, per in (("yolo11n_pose", 60.0), ("blazepose_full_yolo", 25.0))
+                  for n, ms in ((1, per + 60), (2, per * 2 + 60), (4, per * 4 + 60), (8, per * 8 + 60))],
+        "memory": {"node": [{"config": "yolo11n_pose", "startup_s": 1.0, "vmhwm_mb": 250.0, "vmrss_mb": 240.0}],
+                   "cli": [{"what": "bottom_up", "cmd": "python -m pose_ros infer", "maxrss_mb": 190.0,
+                            "wall_s": 1.0}]},
+    }
+
+
+def test_targets_are_judged_from_the_numbers():
+    results = _results()
+    # bottom-up crowd made flat: 8 people cost what 1 does
+    for row in results["crowd"]:
+        if row["config"] == "yolo11n_pose":
+            row["median_ms"] = 60.0
+    targets = report.evaluate_targets(results)
+
+    def target(prefix):
+        (found,) = [t for t in targets if t["name"].startswith(prefix)]
+        return found
+
+    node = target("bottom-up node end to end / raw ORT")
+    assert not node["met"] and node["verdict"].startswith("gap: ") and "1.33x" in node["measured"]
+    assert not target("ultralytics predict() / our bottom-up pipeline")["met"]
+    shipped = target("MediaPipe Pose / our top-down blazepose_full (1 person")
+    assert not shipped["met"] and shipped["verdict"].startswith("gap: ")
+    assert target("MediaPipe Pose / our top-down blazepose_full (tiling off)")["met"]
+    crowd_target = target("crowd")
+    assert crowd_target["met"] and crowd_target["verdict"] == "met" and crowd_target["measured"] == "1.00x"
+
+
+def test_markdown_report_has_every_section_table():
+    text = report.render(_results())
+    assert text.startswith("# pose_ros benchmark\n")
+    for title in ("## Targets", "## 1. Raw ONNX Runtime", "## 2. Core pipeline", "## 3. Node end to end",
+                  "## 4. Peer engines", "## 5. Crowd scaling", "## 6. Peak memory"):
+        assert title in text
+    assert "| yolo11n_pose | 1x3x640x640 | 58.0 | 55.0 | 61.0 | 20 |" in text
+    assert "| 8 / 1 |  | 4.50x |  | 3.06x |" in text  # (60*8+60)/(60+60), (25*8+60)/(25+60)
+    assert "Test CPU" in text and "![benchmark](benchmark.png)" in text
+    # every table row has as many cells as its header
+    for block in text.split("\n\n"):
+        rows = [line for line in block.splitlines() if line.startswith("|")]
+        if rows:
+            assert len({row.count(" | ") for row in rows}) == 1, block
+
+
+def test_md_table_rejects_ragged_rows_and_escapes_pipes():
+    assert report.md_table(["a", "b"], [["x|y", 1]]).splitlines()[-1] == "| x\\|y | 1 |"
+    with pytest.raises(ValueError):
+        report.md_table(["a", "b"], [[1]])
+
+
+def test_write_atomic_replaces_the_file(tmp_path):
+    target = tmp_path / "docs" / "benchmark.md"
+    report.write_atomic(target, "one")
+    report.write_atomic(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in target.parent.iterdir()] == ["benchmark.md"]
