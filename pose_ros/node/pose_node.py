@@ -145,6 +145,8 @@ class Camera:
     depth_frames: StampMatcher | None = None  # recent depth messages by stamp
     camera_info: object = None  # latest CameraInfo of the depth image
     depth_subscriptions: tuple = ()
+    last_stamp: float = float("-inf")
+    last_frame_id: str | None = None
 
 
 class _SkipFrame(Exception):
@@ -181,7 +183,10 @@ class PoseNode(LifecycleNode):
             self.declare_parameter(name, value, _descriptor(name))
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
-        self._errors = ErrorThrottle(self.get_logger().error)
+        # Each throttle logs through its own lambda: rclpy ties a severity to the calling line, and both
+        # throttles would otherwise log from the same line of health.py.
+        self._errors = ErrorThrottle(lambda message: self.get_logger().error(message))
+        self._warnings = ErrorThrottle(lambda message: self.get_logger().warning(message))  # valid but unusual
         self._estimator: PoseEstimator | None = None
         self._pending_config: PoseConfig | None = None  # a reload the worker does before its next frame
         self._estimator_lock = threading.Lock()
@@ -442,6 +447,7 @@ class PoseNode(LifecycleNode):
         try:
             poses = estimator(image)
             t2 = time.perf_counter()
+            self._check_continuity(cam, msg.header)
             if cam.tracker is not None:
                 poses = cam.tracker.update(poses)
             if cam.smoother is not None:
@@ -465,6 +471,26 @@ class PoseNode(LifecycleNode):
         age = self.get_clock().now().nanoseconds * 1e-9 - _stamp_s(msg.header)
         stages = {"convert": t1 - t0, **estimator.timings, "track_3d": t3 - t2, "publish": t4 - t3}
         cam.health.published(stages, age, len(poses))
+
+    def _check_continuity(self, cam: Camera, header: Header) -> None:
+        """A new frame_id (another camera on the topic) or stamps going backwards (a bag replayed in a loop, a
+        clock reset) start tracks and filters afresh instead of chaining unrelated frames."""
+        stamp = _stamp_s(header)
+        if cam.last_frame_id is not None and header.frame_id != cam.last_frame_id:
+            self._warnings.report("frame_id_changed", f"frame_id on {cam.topic} changed from {cam.last_frame_id!r} "
+                                                    f"to {header.frame_id!r}: tracks restarted")
+            self._reset_tracks(cam)
+        elif stamp < cam.last_stamp:
+            self._warnings.report("stamp_backwards", f"stamps on {cam.topic} went backwards by "
+                                                   f"{cam.last_stamp - stamp:.3f} s (bag loop?): tracks restarted")
+            self._reset_tracks(cam)
+        cam.last_stamp, cam.last_frame_id = stamp, header.frame_id
+
+    @staticmethod
+    def _reset_tracks(cam: Camera) -> None:
+        for stage in (cam.tracker, cam.smoother):
+            if stage is not None:
+                stage.reset()
 
     def _keypoints_3d(self, cam: Camera, header: Header, image_hw, poses):
         """3D keypoints from the depth frame matching ``header``'s stamp: (points, valid, variance), depth
@@ -517,6 +543,7 @@ class PoseNode(LifecycleNode):
             if state != "active":
                 level, message = 0, f"node {state}: not subscribed"
             values.update({f"errors {kind}": str(n) for kind, n in self._errors.counts.items()})
+            values.update({f"warnings {kind}": str(n) for kind, n in self._warnings.counts.items()})
             values["model"] = f"{estimator.config.model} ({estimator.config.mode})"
             if isinstance(estimator, AutoMode):
                 values["mode in use"] = estimator.mode
