@@ -356,7 +356,9 @@ def build_blazepose(tflite_name: str) -> Callable[[Context, Path], dict]:
         tflite_path = fetch_mediapipe_models(ctx.downloads)[tflite_name]
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(".tmp.onnx")
-        run([ctx.tool_python, "-m", "tools.tflite2onnx.convert", tflite_path, tmp], env=ctx.tool_env(), cwd=REPO)
+        # Dynamic batch: all people's crops go through the landmark model in one call.
+        run([ctx.tool_python, "-m", "tools.tflite2onnx.convert", "--dynamic-batch", tflite_path, tmp],
+            env=ctx.tool_env(), cwd=REPO)
         os.replace(tmp, out)
         return {}
 
@@ -387,6 +389,7 @@ MODELS: dict[str, ModelSpec] = {
                 "skeleton": "",
                 "licence": "Apache-2.0",
                 "source": "mediapipe==0.10.14 mediapipe/modules/pose_detection/pose_detection.tflite",
+                "batch": "dynamic",
             },
             build=build_blazepose("pose_detection"),
         ),
@@ -399,6 +402,7 @@ MODELS: dict[str, ModelSpec] = {
                 "skeleton": "blazepose33",
                 "licence": "Apache-2.0",
                 "source": "mediapipe==0.10.14 mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
+                "batch": "dynamic",
             },
             build=build_blazepose("pose_landmark_full"),
         ),

@@ -272,8 +272,12 @@ class _Tensor:
 
 
 class _Converter:
-    def __init__(self, model_bytes: bytes):
+    def __init__(self, model_bytes: bytes, dynamic_batch: bool = False):
         self._raw = model_bytes
+        # dynamic_batch: the leading dimension (1 in these models) becomes a symbolic "batch", so several
+        # crops run in one call. Only ops whose ONNX form pins the batch need care: Reshape targets and
+        # Resize sizes (which become scales).
+        self.dynamic_batch = dynamic_batch
         self.model = tflite.Model.GetRootAsModel(model_bytes, 0)
         if self.model.SubgraphsLength() != 1:
             raise UnsupportedModelError(f"expected 1 subgraph, model has {self.model.SubgraphsLength()}")
@@ -472,10 +476,12 @@ class _Converter:
         helper.set_model_props(model, {"source_tflite_sha256": hashlib.sha256(self._raw).hexdigest()})
         return model
 
-    @staticmethod
-    def _value_info(tensor: _Tensor) -> onnx.ValueInfoProto:
+    def _value_info(self, tensor: _Tensor) -> onnx.ValueInfoProto:
         elem_type = helper.np_dtype_to_tensor_dtype(np.dtype(_NUMPY_DTYPES[tensor.dtype]))
-        return helper.make_tensor_value_info(tensor.name, elem_type, list(tensor.shape))
+        shape = list(tensor.shape)
+        if self.dynamic_batch and shape and shape[0] == 1:
+            shape[0] = "batch"
+        return helper.make_tensor_value_info(tensor.name, elem_type, shape)
 
     # ---- constant-folded ops -------------------------------------------
 
@@ -582,16 +588,16 @@ class _Converter:
             mode = "half_pixel"
         else:
             mode = "asymmetric"
-        batch, _, _, channels = self.tensors[ins[0]].shape
+        batch, in_height, in_width, channels = self.tensors[ins[0]].shape
         height, width = (int(v) for v in self._const(ins[1]))
-        sizes = np.array([batch, channels, height, width], dtype=np.int64)
-        self._node(
-            "Resize",
-            [self._input(ins[0]), "", "", self._initializer(sizes, "resize_sizes")],
-            self._output(outs[0]),
-            mode="linear",
-            coordinate_transformation_mode=mode,
-        )
+        if self.dynamic_batch:
+            # Scales leave the batch free; out = floor(in * scale) is exact for these integer ratios.
+            scales = np.array([1.0, 1.0, height / in_height, width / in_width], dtype=np.float32)
+            inputs = [self._input(ins[0]), "", self._initializer(scales, "resize_scales")]
+        else:
+            sizes = np.array([batch, channels, height, width], dtype=np.int64)
+            inputs = [self._input(ins[0]), "", "", self._initializer(sizes, "resize_sizes")]
+        self._node("Resize", inputs, self._output(outs[0]), mode="linear", coordinate_transformation_mode=mode)
 
     def _depth_to_space(self, op, ins, outs):
         opts = _options(op, tflite.DepthToSpaceOptions)
@@ -638,7 +644,9 @@ class _Converter:
     def _reshape(self, op, ins, outs):
         # The TFLite output shape is static for these models, so use it rather
         # than the (possibly -1 containing) shape operand.
-        target = self.tensors[outs[0]].shape
+        target = list(self.tensors[outs[0]].shape)
+        if self.dynamic_batch and target and target[0] == 1:
+            target[0] = -1  # the batch, whatever its size
         value = self._input(ins[0])
         if len(self.tensors[ins[0]].shape) == 4:
             value = self._node("Transpose", [value], perm=NCHW_TO_NHWC)
@@ -650,16 +658,16 @@ class _Converter:
             self._node("Reshape", [value, shape], self._output(outs[0]))
 
 
-def convert_model(model_bytes: bytes) -> onnx.ModelProto:
-    """Convert TFLite flatbuffer bytes into a checked ONNX model."""
-    model = _Converter(model_bytes).convert()
+def convert_model(model_bytes: bytes, dynamic_batch: bool = False) -> onnx.ModelProto:
+    """Convert TFLite flatbuffer bytes into a checked ONNX model (``dynamic_batch``: symbolic leading dim)."""
+    model = _Converter(model_bytes, dynamic_batch).convert()
     onnx.checker.check_model(model, full_check=True)
     return model
 
 
-def convert(tflite_path: str | Path, onnx_path: str | Path) -> None:
+def convert(tflite_path: str | Path, onnx_path: str | Path, dynamic_batch: bool = False) -> None:
     """Convert ``tflite_path`` into an ONNX file at ``onnx_path``."""
-    model = convert_model(Path(tflite_path).read_bytes())
+    model = convert_model(Path(tflite_path).read_bytes(), dynamic_batch)
     onnx.save(model, str(onnx_path))
 
 
@@ -670,16 +678,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("tflite", type=Path, help="input .tflite file")
     parser.add_argument("onnx", type=Path, help="output .onnx file")
+    parser.add_argument("--dynamic-batch", action="store_true", help="symbolic batch dimension (batched crops)")
     args = parser.parse_args(argv)
     try:
-        convert(args.tflite, args.onnx)
+        convert(args.tflite, args.onnx, args.dynamic_batch)
     except UnsupportedModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     model = onnx.load(str(args.onnx), load_external_data=False)
 
     def describe(values):
-        return ", ".join(f"{v.name}{[d.dim_value for d in v.type.tensor_type.shape.dim]}" for v in values)
+        return ", ".join(f"{v.name}{[d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]}"
+                         for v in values)
 
     print(f"wrote {args.onnx} ({len(model.graph.node)} nodes, opset {OPSET})")
     print(f"  inputs:  {describe(model.graph.input)}")
