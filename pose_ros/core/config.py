@@ -27,6 +27,8 @@ class PoseConfig:
     skeleton: str = "coco17"  # output layout: coco17, or the model's native one (e.g. blazepose33)
     device: str = "auto"  # auto | cpu | cuda | tensorrt (falls back to CPU, logged)
     allow_cpu_fallback: bool = True  # False: a missing GPU is a configuration error
+    gpu_fp16: bool = False  # TensorRT: build FP16 engines
+    trt_cache_dir: str = ""  # TensorRT engine cache (the first build takes minutes); empty = no cache
     person_threshold: float = 0.5  # min person score, [0, 1]
     keypoint_threshold: float = 0.3  # keypoints scoring below are reported with score 0
     nms_iou: float = 0.7  # IoU above which the weaker of two person boxes is suppressed

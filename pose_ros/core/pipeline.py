@@ -1,6 +1,7 @@
 """Build a pose estimator from a :class:`PoseConfig`: model lookup, backends, and the family registries."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Protocol
@@ -45,7 +46,8 @@ class Resolved:
 
 def _backend(spec: ModelSpec, config: PoseConfig) -> OrtBackend:
     return OrtBackend(spec.path, BackendOptions(device=config.device, threads=config.threads,
-                                                allow_cpu_fallback=config.allow_cpu_fallback))
+                                                allow_cpu_fallback=config.allow_cpu_fallback, fp16=config.gpu_fp16,
+                                                trt_cache_dir=os.path.expanduser(config.trt_cache_dir)))
 
 
 def _build_yolo_pose(r: Resolved, config: PoseConfig) -> PoseEstimator:

@@ -62,6 +62,8 @@ _PARAMETERS = {
     "skeleton": "published layout: coco17, or the model's own (blazepose33 for BlazePose); reloads",
     "device": "auto | cpu | cuda | tensorrt; a missing GPU falls back to CPU (logged); reloads",
     "allow_cpu_fallback": "false: a missing GPU fails configure instead of falling back to CPU; reloads",
+    "gpu_fp16": "TensorRT: build FP16 engines; reloads",
+    "trt_cache_dir": "TensorRT engine cache directory (first build takes minutes); empty = none; reloads",
     "person_threshold": "minimum person score; live",
     "keypoint_threshold": "keypoints scoring below are published with score 0; live",
     "nms_iou": "IoU above which overlapping person boxes are merged; live",
