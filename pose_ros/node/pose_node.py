@@ -213,33 +213,18 @@ class PoseNode(LifecycleNode):
         try:
             config = self._config_from_parameters()
             self._check_node_parameters()
-            self._tracking_configs()
-            self._depth_topics(len(self.get_parameter("image_topics").value))
+            tracking = self._tracking_configs()
+            topics = [self.resolve_topic_name(t) for t in self.get_parameter("image_topics").value]
+            depth = self._depth_topics(len(topics))
             estimator = build_estimator(config)
         except (ConfigError, ModelError, BackendError, ValueError) as err:
             self.get_logger().error(f"configure failed: {err}")
             return TransitionCallbackReturn.FAILURE
         self._warm_up(estimator)
         self._estimator, self._pending_config = estimator, None
-        topics = [self.resolve_topic_name(t) for t in self.get_parameter("image_topics").value]
         if self.get_parameter("image_transport").value == "compressed":
             topics = [t + "/compressed" for t in topics]
-        depth_topics, info_topics = self._depth_topics(len(topics))
-        self._cameras = [Camera(i, topic, prefix, CameraHealth(topic))
-                         for i, (topic, prefix) in enumerate(zip(topics, camera_prefixes(topics)))]
-        tracker_config, smoother_config = self._tracking_configs()
-        for cam, depth_topic, info_topic in zip(self._cameras, depth_topics, info_topics):
-            cam.tracker = PoseTracker(tracker_config) if tracker_config else None
-            cam.smoother = PoseSmoother.from_config(smoother_config) if smoother_config else None
-            if depth_topic:
-                cam.depth_topic = self.resolve_topic_name(depth_topic)
-                cam.info_topic = self.resolve_topic_name(info_topic)
-                cam.depth_frames = StampMatcher(self.get_parameter("depth_tolerance").value)
-            cam.poses_pub = self.create_lifecycle_publisher(PoseArray, cam.prefix + "poses", 10)
-            cam.debug_pub = self.create_lifecycle_publisher(Image, cam.prefix + "debug_image", 1)
-            cam.debug_compressed_pub = self.create_lifecycle_publisher(
-                CompressedImage, cam.prefix + "debug_image/compressed", 1)
-            cam.markers_pub = self.create_lifecycle_publisher(MarkerArray, cam.prefix + "markers", 1)
+        self._cameras = self._create_cameras(topics, *tracking, *depth)
         latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL,
                              reliability=ReliabilityPolicy.RELIABLE)
         self._info_pub = self.create_lifecycle_publisher(SkeletonInfo, "~/skeleton_info", latched)
@@ -248,6 +233,26 @@ class PoseNode(LifecycleNode):
                                                     self._publish_diagnostics)
         self.get_logger().info(f"configured: {self._describe(config)}")
         return TransitionCallbackReturn.SUCCESS
+
+    def _create_cameras(self, topics, tracker_config, smoother_config, depth_topics, info_topics) -> list[Camera]:
+        """One Camera per input topic: its publishers, tracker, smoother and depth buffer."""
+        cameras = []
+        for i, (topic, prefix, depth_topic, info_topic) in enumerate(
+                zip(topics, camera_prefixes(topics), depth_topics, info_topics)):
+            cam = Camera(i, topic, prefix, CameraHealth(topic))
+            cam.tracker = PoseTracker(tracker_config) if tracker_config else None
+            cam.smoother = PoseSmoother.from_config(smoother_config) if smoother_config else None
+            if depth_topic:
+                cam.depth_topic = self.resolve_topic_name(depth_topic)
+                cam.info_topic = self.resolve_topic_name(info_topic)
+                cam.depth_frames = StampMatcher(self.get_parameter("depth_tolerance").value)
+            cam.poses_pub = self.create_lifecycle_publisher(PoseArray, prefix + "poses", 10)
+            cam.debug_pub = self.create_lifecycle_publisher(Image, prefix + "debug_image", 1)
+            cam.debug_compressed_pub = self.create_lifecycle_publisher(CompressedImage,
+                                                                       prefix + "debug_image/compressed", 1)
+            cam.markers_pub = self.create_lifecycle_publisher(MarkerArray, prefix + "markers", 1)
+            cameras.append(cam)
+        return cameras
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Subscribe and start the worker (publishers go active with the node)."""
