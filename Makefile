@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 
-.PHONY: setup models test demo clean
+.PHONY: setup models test demo clean bench
 
 setup:
 	bash scripts/setup_env.sh
@@ -19,3 +19,7 @@ demo: setup
 
 clean:
 	rm -rf build install log out
+
+# Benchmark -> docs/benchmark.md + .png (~5 min on 2 cores; best on an idle machine). ARGS=--quick: short run, out/bench/.
+bench: setup
+	$(ENV) python tools/bench/run_bench.py $(ARGS)

@@ -121,8 +121,10 @@ class RosHarness:
             time.sleep(0.05)
 
     def close(self) -> None:
-        self.executor.shutdown(timeout_sec=2.0)
+        # The spin thread must be gone before the nodes are destroyed: an executor still waiting on a
+        # destroyed subscription's event handler dies with InvalidHandle.
+        self.executor.shutdown(timeout_sec=10.0)
+        self._thread.join(timeout=10.0)
         for node in self._nodes:
             node.destroy_node()
         rclpy.try_shutdown(context=self.context)
-        self._thread.join(timeout=5.0)

@@ -216,8 +216,9 @@ def test_messages_are_byte_identical_to_the_node_conversions(bus_image, estimato
     assert len(poses) >= 3
     stamp = 1_700_000_000 * 10**9 + 123
     header = Header(stamp=Time(sec=stamp // 10**9, nanosec=stamp % 10**9), frame_id="camera")
-    node_msg = conversions.poses_to_msg(poses, header, CONFIG.model, bus_image.shape[:2])
-    ours = pose_array_msg(store, poses, header_msg(store, stamp, "camera"), CONFIG.model, bus_image.shape[:2])
+    node_msg = conversions.poses_to_msg(poses, header, CONFIG.model, bus_image.shape[:2], "bottom_up")
+    ours = pose_array_msg(store, poses, header_msg(store, stamp, "camera"), CONFIG.model, bus_image.shape[:2],
+                          "bottom_up")
     assert_same_cdr(store, ours, serialize_message(node_msg), "pose_ros/msg/PoseArray")
     node_info = conversions.skeleton_info_msg(estimator.skeleton, CONFIG.model, header)
     our_info = skeleton_info_msg(store, estimator.skeleton, CONFIG.model, header_msg(store, stamp, "camera"))

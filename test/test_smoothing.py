@@ -8,21 +8,10 @@ from pose_ros.core.config import ConfigError
 from pose_ros.core.result import Poses
 from pose_ros.core.skeletons import BLAZEPOSE33, COCO17
 from pose_ros.core.smoothing import OneEuroFilter, PoseSmoother, SmootherConfig
+from pose_ros.tools.synthetic_motion import RATE_HZ, STILL_POSE, poses_of, steady_state_lag, still_pose_jitter
 
-RATE = 30.0  # Hz
-# A real pose (the second person of bus.jpg found by yolo11n_pose), all 17 joints visible.
-POSE = np.array([[71.3, 46.5], [76.9, 36.7], [61.8, 39.1], [84.3, 39.6], [43.8, 43.7], [100.0, 88.6],
-                 [29.8, 93.9], [111.6, 147.2], [26.3, 170.9], [64.9, 130.1], [31.1, 213.2], [86.2, 220.8],
-                 [40.8, 221.3], [79.8, 318.0], [41.6, 313.9], [61.4, 401.3], [37.5, 401.7]]) + (300, 200)
-
-
-def poses_of(xy: np.ndarray, track_ids, scores=None) -> Poses:
-    """Poses of people with joints ``xy`` (N, 17, 2), scores 1 unless given (N, 17)."""
-    n = len(xy)
-    kps = np.concatenate([xy, np.ones((n, 17, 1)) if scores is None else scores[..., None]], -1)
-    lo, hi = xy.min(1), xy.max(1)
-    return Poses(np.concatenate([lo, hi], 1).astype(np.float32), np.full(n, 0.9, np.float32),
-                 kps.astype(np.float32), COCO17, np.asarray(track_ids, np.int32))
+RATE = RATE_HZ
+POSE = STILL_POSE
 
 
 # ------------------------------------------------------------------------------------------ filter
@@ -87,23 +76,12 @@ def test_invalid_forget_time_is_rejected():
 
 # ------------------------------------------------------------------------------ smoother on poses
 @pytest.mark.parametrize("seed", range(3))
-def test_jitter_of_a_still_pose_drops_by_half(seed, capsys):
+def test_jitter_of_a_still_pose_drops_by_half(seed):
     """Still pose + N(0, 2 px) noise, 200 frames at 30 Hz, default parameters."""
-    rng = np.random.default_rng(seed)
-    smoother = PoseSmoother()
-    raw, smooth = [], []
-    for i in range(200):
-        noisy = POSE + rng.normal(0, 2.0, POSE.shape)
-        raw.append(noisy)
-        smooth.append(smoother.update(poses_of(noisy[None], [1]), i / RATE).keypoints[0, :, :2])
-    raw, smooth = np.array(raw[30:]), np.array(smooth[30:])  # after one second of warm-up
-    raw_std, smooth_std = raw.std(0).mean(), smooth.std(0).mean()
-    reduction = 1 - smooth_std / raw_std
-    with capsys.disabled():
-        print(f"\n[smoothing] still pose, sigma 2 px, seed {seed}: joint std {raw_std:.2f} -> "
-              f"{smooth_std:.2f} px, jitter reduced by {reduction:.0%}; "
-              f"mean error {np.linalg.norm(smooth - POSE, axis=-1).mean():.2f} px")
-    assert reduction >= 0.5
+    jitter = still_pose_jitter(seed)
+    assert jitter.raw_std_px == pytest.approx(2.0, rel=0.1)
+    assert jitter.reduction >= 0.5
+    assert jitter.mean_error_px < 2.0  # it stays on the pose: less error than one raw sample
 
 
 @pytest.mark.parametrize("speed, direction, max_lag_frames", [
@@ -111,22 +89,14 @@ def test_jitter_of_a_still_pose_drops_by_half(seed, capsys):
     (100.0, (0.6, -0.8), 1.0),
     (200.0, (-1, 0), 1.0),
     (400.0, (0, 1), 1.0),
-    (30.0, (1, 0), 3.0),  # slow: stronger smoothing, but the lag is only ~2 px
+    (30.0, (1, 0), 3.0),  # slow: stronger smoothing, but the lag is only ~1 px
 ])
-def test_steady_state_lag_of_a_moving_pose(speed, direction, max_lag_frames, capsys):
+def test_steady_state_lag_of_a_moving_pose(speed, direction, max_lag_frames):
     """Constant-speed motion: lag = position error / per-frame displacement, after 2 s."""
-    direction = np.array(direction) / np.linalg.norm(direction)
-    smoother = PoseSmoother()
-    for i in range(60):
-        true = POSE + direction * speed * i / RATE
-        out = smoother.update(poses_of(true[None], [1]), i / RATE).keypoints[0, :, :2]
-    lag_px = np.linalg.norm(out - true, axis=-1).mean()
-    lag_frames = lag_px / (speed / RATE)
-    with capsys.disabled():
-        print(f"\n[smoothing] constant speed {speed:.0f} px/s: lag {lag_px:.2f} px = {lag_frames:.2f} frames")
-    # The filtered pose trails behind (lags), it does not overshoot.
-    assert ((true - out) @ direction > 0).all()
-    assert lag_frames <= max_lag_frames
+    lag = steady_state_lag(speed, direction)
+    assert lag.trails  # the filtered pose trails behind (lags), it does not overshoot
+    assert lag.lag_frames <= max_lag_frames
+    assert lag.lag_px > 0.1  # a filter that did nothing would have no lag (and no jitter reduction)
 
 
 def test_new_track_starts_a_fresh_filter():

@@ -79,14 +79,19 @@ def header_msg(store, stamp_ns: int, frame_id: str = ""):
                                               frame_id=frame_id)
 
 
-def pose_array_msg(store, poses: Poses, header, model: str, image_hw: tuple[int, int]):
+def pose_array_msg(store, poses: Poses, header, model: str, image_hw: tuple[int, int], mode: str = ""):
     """The rosbags PoseArray of ``poses``; mirrors :func:`pose_ros.node.conversions.poses_to_msg`
-    (header copied from the source image, positions in its pixels, people in score order)."""
+    (header copied from the source image, positions in its pixels, people in score order). Bags carry no
+    depth here, so the 3D fields and ``depth_header`` stay empty, as the node leaves them without depth."""
     PersonPose = store.types["pose_ros/msg/PersonPose"]
+    no_floats = np.zeros(0, dtype=np.float32)
     people = [PersonPose(box=box.astype(np.float32), score=float(score), track_id=int(track),
-                         keypoint_x=kps[:, 0].copy(), keypoint_y=kps[:, 1].copy(), keypoint_score=kps[:, 2].copy())
+                         keypoint_x=kps[:, 0].copy(), keypoint_y=kps[:, 1].copy(), keypoint_score=kps[:, 2].copy(),
+                         keypoint_3d_x=no_floats, keypoint_3d_y=no_floats, keypoint_3d_z=no_floats,
+                         keypoint_3d_valid=np.zeros(0, dtype=np.bool_), keypoint_3d_variance=no_floats)
               for box, score, track, kps in zip(poses.boxes, poses.scores, poses.track_ids, poses.keypoints)]
     return store.types[POSES_TYPE](header=header, skeleton=poses.skeleton.name, model=model,
+                                   depth_header=header_msg(store, 0), mode=mode,
                                    image_width=int(image_hw[1]), image_height=int(image_hw[0]), people=people)
 
 
@@ -288,7 +293,8 @@ def _annotate(reader, store, conns, total, in_bag, out_bag, topic, estimator, ov
                     _failed(failures, "processing", frames, log_time, f"pipeline failed: {type(err).__name__}: {err}")
                 else:
                     writer.write(poses_conn, log_time, store.serialize_cdr(
-                        pose_array_msg(store, poses, header, model, image.shape[:2]), POSES_TYPE))
+                        pose_array_msg(store, poses, header, model, image.shape[:2],
+                                   getattr(estimator, "mode", estimator.config.mode)), POSES_TYPE))
                     annotated += 1
                     people += len(poses)
                     if debug_conn is not None:

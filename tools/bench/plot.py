@@ -43,8 +43,8 @@ def stages_panel(ax, results: dict) -> None:
     ax.invert_yaxis()
     ax.set_xlabel("ms (median)")
     ax.set_title(f"Where the time goes ({PHOTO})", fontsize=10)
-    ax.set_xlim(0, max(left.max(), floor or 0) * 1.45)
-    ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
+    ax.set_xlim(0, max(left.max(), floor or 0) * 1.5)
+    ax.legend(fontsize=7, loc="upper right", framealpha=0.9)
 
 
 def crowd_panel(ax, results: dict) -> None:

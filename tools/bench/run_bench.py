@@ -2,22 +2,29 @@
 """make bench: how fast pose_ros is, and where its time goes, in one run on this machine.
 
     python tools/bench/run_bench.py [--quick] [--warmup 3] [--runs 20] [--out docs] [--sections raw,node,...]
+    python tools/bench/run_bench.py --from-results out/bench/results.json   # re-render only, no measuring
 
 Sections (all by default; every case is timed after its warm-ups, cases interleaved round by round so a
-change of machine load hits all of them alike):
+change of machine speed hits all of them alike; before each section the script waits up to --quiet-wait s
+for other processes to calm down, and it reports how much CPU they took):
 
-  raw       raw ONNX Runtime per model (OrtBackend of pose_ros, same threads as the node): the floor
+  raw       raw ONNX Runtime per model (OrtBackend of pose_ros, same threads as the node): the floor;
+            plus yolo11n_pose with ORT's spinning threads on
   pipeline  the core pipeline per stage (detect, preprocess, infer, decode) per config on the sample photos
   node      the installed pose_node in its own process over DDS, one frame at a time, publish -> PoseArray
-            (matched by stamp), interleaved with the core pipeline in this process; plus a transport probe
-  peers     ultralytics YOLO(onnx).predict() (tool venv) and MediaPipe Pose (mediapipe venv) on the same
-            photos and weights, each followed by ours on the same photos
+            (matched by stamp), interleaved with the core pipeline in this process and with a transport probe
+            (tools/bench/image_echo.py); the node's own stage times from its /diagnostics; then the same for
+            yolo11n_pose with a larger Fast DDS shared-memory segment (--shm-mb)
+  peers     ultralytics YOLO(onnx).predict() (tool venv, tools/bench/ultralytics_timing.py) and MediaPipe Pose
+            (mediapipe venv, tools/bench/mediapipe_timing.py) on the same photos and weights, their frames
+            alternating with ours
   crowd     composite images with 1, 2, 4, 8 people (tools/bench/crowd.py)
   memory    peak RSS of the node (VmHWM, from the node section) and of `python -m pose_ros infer`
 
-Writes docs/benchmark.md and docs/benchmark.png (atomically, once everything ran), plus the raw results
-(out/bench/results.json), the node logs and the crowd images (out/bench/). With --quick or --sections the
-report goes to out/bench/ unless --out is given, so a short or partial run never replaces the committed one.
+Writes docs/benchmark.md and docs/benchmark.png (tools/bench/plot.py, in the tool venv), each atomically and
+once everything ran, plus the raw results (out/bench/results.json), the node logs and the crowd images
+(out/bench/). With --quick or --sections the report goes to out/bench/ unless --out is given, so a short or
+partial run never replaces the committed one. Nothing here asserts a timing: targets are reported, met or not.
 """
 from __future__ import annotations
 
@@ -208,23 +215,28 @@ def proc_status_mb(pid: int) -> dict[str, float]:
 
 def bench_raw(args) -> list[dict]:
     """Each model's OrtBackend.run alone, on a tensor of its input shape (the work does not depend on the
-    values; they are uniform noise in the model's input range)."""
+    values; they are uniform noise in the model's input range); plus yolo11n_pose with ORT's spinning worker
+    threads on (ORT's own default, which ultralytics keeps; pose_ros turns it off). Every run is followed by
+    a short pause, so a spinning session's threads never steal the next run's cores."""
     rng = np.random.default_rng(0)
     models = {"yolo11n_pose": (0.0, 1.0), "blazepose_detector": (-1.0, 1.0), "blazepose_landmark_full": (0.0, 1.0)}
+    variants = [(name, name, False) for name in models] + [("yolo11n_pose (spinning on)", "yolo11n_pose", True)]
     cases, inputs = {}, {}
-    for name, (low, high) in models.items():
-        backend = OrtBackend(resolve_model(name).path, BackendOptions(device="cpu", threads=0))
+    for label, name, spinning in variants:
+        backend = OrtBackend(resolve_model(name).path,
+                             BackendOptions(device="cpu", threads=0, allow_spinning=spinning))
         shape = tuple(d if isinstance(d, int) else 1 for d in backend.input_shapes[0])
+        low, high = models[name]
         feed = {backend.input_names[0]: rng.uniform(low, high, shape).astype(np.float32)}
-        inputs[name] = "x".join(map(str, shape))
+        inputs[label] = "x".join(map(str, shape))
 
         def call(backend=backend, feed=feed):
             t0 = time.perf_counter()
             backend.run(feed)
-            return time.perf_counter() - t0
-        cases[name] = call
+            return settled(time.perf_counter() - t0)
+        cases[label] = call
     samples = round_robin(cases, args.warmup, args.runs)
-    return [{"model": name, "input": inputs[name], **stats_ms(samples[name])} for name in models]
+    return [{"model": label, "input": inputs[label], **stats_ms(samples[label])} for label, _, _ in variants]
 
 
 def bench_pipeline(args, images: dict[str, np.ndarray], estimators: dict) -> list[dict]:
@@ -312,19 +324,19 @@ class RosProbe:
             arrived, answer = self._arrivals.pop(stamp)
         return arrived - sent, answer
 
-    def watch_diagnostics(self, node_name: str) -> dict:
-        """Keep the newest /diagnostics status of ``node_name`` (its key/values, and when it arrived)."""
+    def watch_diagnostics(self, node_name: str) -> list:
+        """Every /diagnostics status of ``node_name``, as (arrival time, key/values), appended as they come."""
         from diagnostic_msgs.msg import DiagnosticArray
 
-        latest: dict = {}
+        received: list = []
 
         def on_diagnostics(msg) -> None:
             for status in msg.status:
                 if status.name.split(":")[0].strip().lstrip("/") == node_name:
-                    latest.update(time=time.monotonic(), values={kv.key: kv.value for kv in status.values})
+                    received.append((time.monotonic(), {kv.key: kv.value for kv in status.values}))
 
         self.node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 10)
-        return latest
+        return received
 
     def close(self) -> None:
         self.executor.shutdown(timeout_sec=2.0)
@@ -355,21 +367,25 @@ class EchoProcess:
                 self.proc.wait()
 
 
-def node_diagnostics(latest: dict, since: float, timeout: float = 3.0) -> dict[str, float]:
-    """The node's own per-stage medians ("latency <stage> (ms)") from its first /diagnostics after ``since``
-    (it covers the node's last few seconds of frames, all photos mixed); {} if it has none."""
-    deadline = time.monotonic() + timeout
-    while latest.get("time", 0.0) < since and time.monotonic() < deadline:
+def node_diagnostics(received: list, start: float, end: float, window_s: float = 5.0) -> dict[str, float]:
+    """The node's own per-stage times ("latency <stage> (ms)" in its /diagnostics, each a median over its last
+    ``window_s``): the median over every message whose window lies inside [start, end] (the timed rounds,
+    all photos mixed), waiting a little for the one that closes the span; {} if there is none."""
+    deadline = time.monotonic() + 3.0
+    while not any(t >= end for t, _ in received) and time.monotonic() < deadline:
         time.sleep(0.05)
-    stages = {}
-    for key, value in latest.get("values", {}).items():
-        found = re.fullmatch(r"latency (.+) \(ms\)", key)
-        if found:
-            try:
-                stages[found.group(1)] = float(value)
-            except ValueError:
-                pass
-    return stages
+    per_stage: dict[str, list[float]] = {}
+    for t, values in list(received):
+        if not start + window_s <= t <= end + 1.5:
+            continue
+        for key, value in values.items():
+            found = re.fullmatch(r"latency (.+) \(ms\)", key)
+            if found:
+                try:
+                    per_stage.setdefault(found.group(1), []).append(float(value))
+                except ValueError:
+                    pass
+    return {stage: float(np.median(v)) for stage, v in per_stage.items()}
 
 
 def bench_node(args, probe: RosProbe, images: dict[str, np.ndarray], estimators: dict, raw_floor: dict,
@@ -410,9 +426,11 @@ def bench_node(args, probe: RosProbe, images: dict[str, np.ndarray], estimators:
                                 "node_people": None if answer is None else len(answer.people)}
                     return call
 
-                samples = round_robin({p: case(p) for p in PHOTOS}, args.warmup, args.runs)
+                round_robin({p: case(p) for p in PHOTOS}, args.warmup, 0)
+                timed_from = time.monotonic()
+                samples = round_robin({p: case(p) for p in PHOTOS}, 0, args.runs)
+                node_stages = node_diagnostics(diagnostics, timed_from, time.monotonic())
                 status = proc_status_mb(node.proc.pid)
-                node_stages = node_diagnostics(diagnostics, since=time.monotonic())
             finally:
                 code = node.stop()
             if code not in (0, -signal.SIGINT):
@@ -622,6 +640,26 @@ def _med(values) -> float | None:
     return float(np.median(values)) if values else None
 
 
+def drift(results: dict) -> str:
+    """The same work (one yolo11n_pose ORT run, 640x640, pose_ros' session) as measured in each section."""
+    per = {
+        "raw": _med([r["median_ms"] for r in results.get("raw_ort", []) if r["model"] == "yolo11n_pose"]),
+        "pipeline": _med([r["stages"].get("infer") for r in results.get("pipeline", [])
+                          if r["config"] == "yolo11n_pose"]),
+        "node": _med([f.get("raw_ms") for f in results.get("node", {}).get("frames", [])]),
+        "peers": _med([r["ours_stages"].get("infer") for r in results.get("peers", {}).get("ultralytics", [])]),
+        "crowd": _med([r["stages"].get("infer") for r in results.get("crowd", []) if r["config"] == "yolo11n_pose"]),
+    }
+    per = {k: v for k, v in per.items() if v is not None}
+    if len(per) < 2:
+        return ""
+    spread = max(per.values()) / min(per.values())
+    return ("one yolo11n_pose ORT run (640x640, same session settings) took " + ", ".join(
+        f"{v:.1f} ms ({k})" for k, v in per.items()) + f" in the sections below: a {spread:.2f}x spread between "
+        "sections of one run; the machine's speed drifts (a VM; see the load line). Compare numbers within a "
+        "section: every ratio in this report is taken within one section, from interleaved measurements.")
+
+
 def notes(results: dict) -> dict:
     """The prose around the tables: definitions, and what the numbers say about where the time goes."""
     n = {}
@@ -660,14 +698,22 @@ def notes(results: dict) -> dict:
                 f"{small['mb']:.1f} MB ({small['photo']}) up to {big['transport_ms']:.1f} ms for {big['mb']:.1f} MB "
                 f"({big['photo']}): it grows with the bytes of the raw image), and the node's own rest "
                 f"(median {rest:.1f} ms).")
+    from pose_ros.core.blazepose import detection_windows
+
+    counts = sorted({len(detection_windows(*(int(v) for v in r["image"].split("x")[::-1]), True)) - 1
+                     for r in results.get("peers", {}).get("mediapipe", []) if "image" in r})
+    tiles = " or ".join(map(str, counts)) if counts else "several"
     n["peers"] = ("Peers run in their own venvs on the decoded photos, timed inside their process with "
                   "`time.perf_counter()` around `YOLO(onnx).predict(image)` (the same `yolo11n_pose.onnx`, "
                   "onnxruntime CPU, conf 0.25; its own pre/infer/post breakdown in brackets) and around "
                   "`mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1).process(rgb)` (the TFLite "
-                  "originals of our BlazePose ONNX, XNNPACK). Ours is timed right after each peer, in this process, "
-                  "on the same photos. Ratio = peer / ours: above 1, ours is faster. MediaPipe's graph tracks one "
-                  "person (one detector pass on the whole image); `blazepose_full` as shipped also scans 6 tiles "
-                  "(to find smaller people), `(tiling off)` does the same work as MediaPipe.")
+                  "originals of our BlazePose ONNX, XNNPACK). The peer process is driven through a pipe so its "
+                  "frames alternate with ours (in this process) on the same photo, frame by frame, with a "
+                  f"{SETTLE_S * 1e3:.0f} ms pause between engines (ORT's spinning threads of the previous one go "
+                  "idle). Ratio = peer / ours: above 1, ours is faster. MediaPipe's graph tracks one "
+                  "person (one detector pass on the whole image); `blazepose_full` as shipped also scans "
+                  f"overlapping tiles ({tiles} on these photos) to find smaller people; `(tiling off)` does the "
+                  "same work as MediaPipe.")
     n["crowd"] = ("People cropped from the sample photos (`tools/bench/crowd.py`: astronaut, bus x3 + one mirrored, "
                   "zidane, camera, grace_hopper), each scaled into a 320x360 cell of a grey 1280x720 canvas, so "
                   "the image and each person's size stay the same and only the count changes. \"found\" = people "
@@ -681,8 +727,9 @@ def notes(results: dict) -> dict:
         td = [r for r in crowd_rows if r["config"] != "yolo11n_pose" and r["people"] != r["intended"]]
         if td:
             n["crowd_after"] += (" Top-down misses some: " + ", ".join(
-                f"{r['config']} {r['people']} of {r['intended']}" for r in td) + " (its landmark model rejects "
-                "a region whose pose-presence score is below 0.5; BlazePose's detector misses smaller people).")
+                f"{r['config']} {r['people']} of {r['intended']}" for r in td) + " (a person is lost when its "
+                "detector does not find it, or when the landmark model's pose-presence score for its region is "
+                "below 0.5).")
     n["memory"] = ("Node: `VmHWM` from `/proc/<pid>/status` of the node process right after its e2e run (all five "
                    "photos). CLI: `ru_maxrss` of `python -m pose_ros infer` on the five photos, read with "
                    "`getrusage(RUSAGE_CHILDREN)` in a fresh wrapper process.")
@@ -698,44 +745,75 @@ def analysis(results: dict) -> str:
         if t["met"]:
             continue
         if t["name"].startswith("bottom-up node"):
-            bu = [f for f in results["node"]["frames"] if f["config"] == "yolo11n_pose" and f.get("ratio_raw")]
+            node = results["node"]
+            bu = [f for f in node["frames"] if f["config"] == "yolo11n_pose" and f.get("ratio_raw")]
             worst = max(bu, key=lambda f: f["ratio_raw"])
             over = [f["photo"] for f in bu if f["ratio_raw"] > report.NODE_OVER_ORT_MAX]
-            own = next((p.get("node_stages_ms") for p in results["node"]["processes"]
-                        if p["config"] == "yolo11n_pose"), None) or {}
+            parts = {"core preprocess + decode": worst["core_ms"] - worst["raw_ms"],
+                     "DDS transport": worst["transport_ms"],
+                     "node rest": worst["e2e_ms"] - worst["core_ms"] - worst["transport_ms"]}
+            text = (f"- **node / raw ORT** ({', '.join(over)} over {report.NODE_OVER_ORT_MAX}x). Worst, "
+                    f"{worst['photo']} ({worst['image']}, {worst['mb']:.1f} MB raw): e2e {worst['e2e_ms']:.1f} ms = "
+                    f"raw ORT {worst['raw_ms']:.1f} + " + " + ".join(f"{k} {v:.1f}" for k, v in parts.items())
+                    + f" ms, where a 1.2x budget leaves {0.2 * worst['raw_ms']:.1f} ms for all but the model.")
+            own = next((p.get("node_stages_ms") for p in node["processes"] if p["config"] == "yolo11n_pose"), None) or {}
             extra = [k for k in ("convert", "track_3d", "publish") if k in own]
-            inside = (f" (the node's own work outside the pipeline, {' + '.join(extra)}, is "
-                      f"{sum(own[k] for k in extra):.1f} ms by its diagnostics: the rest is thread hand-offs and "
-                      "scheduling)") if extra else ""
-            variant = results["node"].get("shm_variant", {}).get("frames", [])
-            tuned = [f["ratio_raw"] for f in variant if f.get("ratio_raw")]
-            if tuned:
-                inside += (f". With a {results['node']['shm_variant']['segment_mb']:g} MB Fast DDS shared-memory "
-                           f"segment the ratio is {min(tuned):.2f}x to {max(tuned):.2f}x")
-            lines.append(
-                f"- **node / raw ORT** ({', '.join(over)} over {report.NODE_OVER_ORT_MAX}x): on {worst['photo']} "
-                f"({worst['image']}, {worst['mb']:.1f} MB raw) e2e {worst['e2e_ms']:.1f} ms = raw ORT "
-                f"{worst['raw_ms']:.1f} + core pre/decode {worst['core_ms'] - worst['raw_ms']:.1f} + DDS transport "
-                f"{worst['transport_ms']:.1f} + node rest {worst['e2e_ms'] - worst['core_ms'] - worst['transport_ms']:.1f} "
-                f"ms{inside}. A 1.2x budget leaves {0.2 * worst['raw_ms']:.1f} ms for everything but the model; moving "
-                "the raw image between processes (Python publish + Fast DDS + Python receive) takes most of it "
-                "for the large photos, whatever the node does (the echo process does nothing else). Remedies are "
-                "outside the node's code: smaller or compressed frames, a composable/in-process camera, or a "
-                "faster transport; the core pipeline itself is within a few ms of ORT.")
+            biggest = max(parts, key=parts.get)
+            others = results.get("sections", {}).get("node", {}).get("others", 0.0)
+            if biggest == "DDS transport":
+                text += (" The largest share is moving the raw image between processes (Python publish, Fast DDS, "
+                         "Python receive), which the echo process pays too, without any model: it is not in the "
+                         "node's code; fewer bytes (smaller or compressed frames) or no process boundary (an "
+                         "in-process camera) would remove it.")
+            elif biggest == "node rest":
+                text += (" The largest share is the node's rest, yet its own stages outside the pipeline ("
+                         + (f"{' + '.join(extra)} = {sum(own[k] for k in extra):.1f} ms by its diagnostics"
+                            if extra else "convert, tracking, publish") +
+                         ") are small: the remainder lies between the stages the node times, i.e. waiting "
+                         "(subscription callback -> worker thread hand-off, executor wake-ups, the GIL) on 2 cores "
+                         "shared with this probe" + (
+                             f" and, in this run, other processes ({others:.0%} of the CPU)." if others > 0.05 else
+                             " (no other process was busy)."))
+            else:
+                text += " The largest share is the core's own pre/post-processing."
+            variant = node.get("shm_variant", {}).get("frames", [])
+            tuned = {f["photo"]: f for f in variant if f.get("ratio_raw")}
+            if worst["photo"] in tuned:
+                v = tuned[worst["photo"]]
+                default = {f["photo"]: f for f in bu}
+                saved = _med([default[p]["transport_ms"] - f["transport_ms"] for p, f in tuned.items() if p in default])
+                gained = _med([default[p]["e2e_ms"] - f["e2e_ms"] for p, f in tuned.items() if p in default])
+                text += (f" With a {node['shm_variant']['segment_mb']:g} MB Fast DDS shared-memory segment (last node "
+                         f"table) the echo's transport of {worst['photo']} falls to {v['transport_ms']:.1f} ms from "
+                         f"{worst['transport_ms']:.1f} (median saving {saved:.1f} ms over the photos), and the node's "
+                         f"e2e / raw ORT is {min(f['ratio_raw'] for f in tuned.values()):.2f}x to "
+                         f"{max(f['ratio_raw'] for f in tuned.values()):.2f}x"
+                         + (": the node gains it too." if gained >= 0.5 * saved else
+                            f", yet the node's e2e does not follow (median change {-gained:+.1f} ms, e2e p90 up to "
+                            f"{max(f['e2e_p90_ms'] for f in tuned.values()):.0f} ms): with that profile the node's "
+                            "own delivery gets slower and erratic, so it is no drop-in fix and needs its own "
+                            "investigation."))
+            lines.append(text)
         elif t["name"].startswith("ultralytics"):
             ultra = results["peers"]["ultralytics"]
             peer = _med([r["peer_ms"] for r in ultra])
             their_infer = _med([r["peer_speed_ms"]["inference"] for r in ultra])
             ours = _med([r["ours_ms"] for r in ultra])
             our_infer = _med([r["ours_stages"]["infer"] for r in ultra])
-            bound = f"; even with free pre/post-processing ours could be at most {peer / our_infer:.2f}x faster " \
-                    f"(predict / our raw ORT {our_infer:.1f} ms)" if our_infer else ""
+            raw = {r["model"]: r["median_ms"] for r in results.get("raw_ort", [])}
+            spin = ""
+            if raw.get("yolo11n_pose") and raw.get("yolo11n_pose (spinning on)"):
+                spin = (f" Section 1 measures that setting alone: yolo11n_pose takes {raw['yolo11n_pose']:.1f} ms "
+                        f"with spinning off and {raw['yolo11n_pose (spinning on)']:.1f} ms with it on.")
             lines.append(
                 f"- **ultralytics**: both run the same ONNX graph with the same onnxruntime. Median predict() "
-                f"{peer:.1f} ms, of which its own inference {their_infer:.1f} ms; ours {ours:.1f} ms. The model "
-                f"is almost the whole cost in both, and what ours saves is ultralytics' torch pre/post-processing "
-                f"(~{peer - their_infer:.1f} ms){bound}. A 2x gain needs a cheaper model (smaller input, int8), "
-                "not a leaner pipeline.")
+                f"{peer:.1f} ms, of which its own inference {their_infer:.1f} ms; ours {ours:.1f} ms, of which "
+                f"inference {our_infer:.1f} ms. What a pipeline can save around the model is ultralytics' "
+                f"pre/post-processing, {peer - their_infer:.1f} ms: with equally fast inference, no pipeline can be "
+                f"more than {peer / their_infer:.2f}x faster than predict(). Any further difference is the two ORT "
+                "sessions' settings (ultralytics keeps ORT's defaults, spinning threads included; pose_ros turns "
+                f"spinning off so two sessions and the ROS executor share 2 cores).{spin} A 2x gain needs a "
+                "cheaper model (smaller input, int8), not a leaner pipeline.")
         elif t["name"].startswith("MediaPipe"):
             config = t["name"].split("top-down ", 1)[1].split(" (1 person")[0]
             mp_rows = results["peers"]["mediapipe"]
@@ -747,12 +825,12 @@ def analysis(results: dict) -> str:
             if config == "blazepose_full":
                 windows = sorted({len(detection_windows(*(int(v) for v in r["image"].split("x")[::-1]), True))
                                   for r in rows})
-                why = (f"as shipped it runs the detector on {'/'.join(map(str, windows))} windows (the image + "
+                why = (f"`blazepose_full` as shipped runs the detector on {' or '.join(map(str, windows))} windows (the image + "
                        f"overlapping tiles, to find smaller people): detect {detect:.1f} ms median, and a "
                        f"person seen by several windows gets several landmark runs before de-duplication (infer "
                        f"{infer:.1f} ms)")
             else:
-                why = (f"its person detector is a whole 640x640 YOLO11n-pose pass (detect {detect:.1f} ms median) "
+                why = (f"`blazepose_full_yolo`'s person detector is a whole 640x640 YOLO11n-pose pass (detect {detect:.1f} ms median) "
                        f"before the landmark run ({infer:.1f} ms)")
             lines.append(
                 f"- **MediaPipe vs {config}** ({t['measured']}): MediaPipe runs one detector pass and one landmark "
@@ -787,6 +865,8 @@ def main(argv: list[str] | None = None) -> int:
                              "of MB (an XML profile for every process), to show the transport's share; 0: skip")
     parser.add_argument("--fastdds-shm-mb", type=float, default=0.0, help=argparse.SUPPRESS)  # the variant itself
     parser.add_argument("--results-only", type=Path, help=argparse.SUPPRESS)  # write results JSON, no report
+    parser.add_argument("--from-results", type=Path, metavar="JSON",
+                        help="measure nothing: re-render the report from a results.json of an earlier run")
     args = parser.parse_args(argv)
     args.node_configs = tuple(c.strip() for c in args.node_configs.split(",") if c.strip())
     args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 3)
@@ -803,6 +883,14 @@ def main(argv: list[str] | None = None) -> int:
         profile = work / f"fastdds_shm_{args.fastdds_shm_mb:g}mb.xml"
         profile.write_text(FASTDDS_SHM_PROFILE.format(segment=int(args.fastdds_shm_mb * 2**20)))
         os.environ["FASTRTPS_DEFAULT_PROFILES_FILE"] = os.environ["FASTDDS_DEFAULT_PROFILES_FILE"] = str(profile)
+
+    if args.from_results:
+        results = json.loads(args.from_results.read_text())
+        if results["meta"].get("quick") and not args.out:
+            out_doc = work
+        finish_report(args, results, out_doc, work)
+        log(f"re-rendered {out_doc / 'benchmark.md'} from {args.from_results}")
+        return 0
 
     started, monitor = time.monotonic(), CpuMonitor()
     run_start = monitor.snapshot()
@@ -892,6 +980,16 @@ def main(argv: list[str] | None = None) -> int:
         "processes' share: " + ", ".join(f"{k} {v['others']:.0%} ({v['seconds']:.0f} s)"
                                          for k, v in section_load.items()))
     results["sections"] = section_load
+    finish_report(args, results, out_doc, work)
+    log(f"wrote {out_doc / 'benchmark.md'} in {time.monotonic() - started:.0f} s")
+    for t in results["targets"]:
+        log(f"target {t['name']}: {t['measured']} -> {t['verdict']}")
+    return 0
+
+
+def finish_report(args, results: dict, out_doc: Path, work: Path) -> None:
+    """Targets, prose, results.json, then the PNG and the markdown (each written atomically)."""
+    results["meta"]["drift"] = drift(results)
     results["targets"] = report.evaluate_targets(results)
     results["notes"] = notes(results)
     gaps = analysis(results)
@@ -910,10 +1008,6 @@ def main(argv: list[str] | None = None) -> int:
                            check=True, env={**clean_env(), "MPLCONFIGDIR": str(Path(tmp) / "mpl")})
             report.write_atomic(out_doc / plot_name, png.read_bytes())
     report.write_atomic(out_doc / "benchmark.md", report.render(results, plot_name))
-    log(f"wrote {out_doc / 'benchmark.md'} in {time.monotonic() - started:.0f} s")
-    for t in results["targets"]:
-        log(f"target {t['name']}: {t['measured']} -> {t['verdict']}")
-    return 0
 
 
 if __name__ == "__main__":
