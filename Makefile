@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 
-.PHONY: setup models test demo clean bench
+.PHONY: setup models test demo clean bench stress
 
 setup:
 	bash scripts/setup_env.sh
@@ -23,3 +23,8 @@ clean:
 # Benchmark -> docs/benchmark.md + .png (~5 min on 2 cores; best on an idle machine). ARGS=--quick: short run, out/bench/.
 bench: setup
 	$(ENV) python tools/bench/run_bench.py $(ARGS)
+
+# Overload (30 s at 100 Hz, 1920x1080), soak (10 000 frames) and the bad-input/fault corpus -> docs/stress.md
+# and docs/stress.json, shown in docs/benchmark.md section 7 (~20 min on 2 cores).
+stress: setup
+	$(ENV) python tools/stress/run_stress.py $(ARGS)

@@ -196,6 +196,7 @@ def test_compressed_corpus(case, data, fmt, answered, photos):
         ros.close()
 
 
+FUZZ_EXAMPLES = 40  # Image messages drawn per run (tools/stress/run_stress.py reports it)
 FIELDS = st.fixed_dictionaries({
     "height": st.integers(0, 64), "width": st.integers(0, 64),
     "encoding": st.sampled_from(["bgr8", "rgb8", "mono8", "bgra8", "rgba8", "yuv422", "yuv422_yuy2", "mono16",
@@ -204,7 +205,7 @@ FIELDS = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(fields=FIELDS)
 def test_fuzzed_image_fields_never_kill_the_node(rig, fields):
     msg = image_msg(np.zeros((1, 1, 3), np.uint8), next(STAMP))

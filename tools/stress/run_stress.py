@@ -1,20 +1,26 @@
-"""Overload and soak runs of the node, with figures written to docs/stress.md.
+"""Overload and soak runs of the node, plus the bad-input and fault corpus, with figures written to
+docs/stress.md and docs/stress.json (the benchmark report, docs/benchmark.md, shows them in its section 7).
 
-    python tools/stress/run_stress.py                       # overload 30 s at 100 Hz 1920x1080, soak 10 000 frames
-    python tools/stress/run_stress.py --overload-s 3 --soak-frames 200 --no-report   # the short versions
+    make stress                                             # all of it (~20 min on 2 cores)
+    python tools/stress/run_stress.py                       # the same
+    python tools/stress/run_stress.py --overload-s 3 --soak-frames 200 --no-corpus --no-report   # short versions
 
 Overload: images published at ``--rate`` Hz for ``--overload-s`` seconds, far faster than the model: the
 latency of the frames that are answered must stay bounded (newest-frame-only), the node's memory must not
 grow (no queue), and the frames it skips are counted in /diagnostics.
 Soak: ``--soak-frames`` frames, each published once the previous one was answered, with the node's RSS
 sampled: growth after warm-up must stay under 5 %.
+Corpus: the bad-input and model-fault tests (test/test_bad_input_corpus.py, test/test_model_faults.py) run
+under pytest; every case is listed with its outcome (each asserts the node survived and answered after it).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import subprocess
 import sys
+import xml.etree.ElementTree as ET
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -30,7 +36,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "test")]
 
 from pose_ros.msg import PoseArray  # noqa: E402
 from pose_ros.tools.node_process import SHARE, NodeProcess  # noqa: E402
@@ -94,7 +100,8 @@ class Probe:
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
         self.executor = MultiThreadedExecutor(num_threads=2, context=self.context)
         self.executor.add_node(self.node)
-        threading.Thread(target=self.executor.spin, daemon=True).start()
+        self._spin = threading.Thread(target=self.executor.spin, daemon=True)
+        self._spin.start()
 
     def _on_poses(self, msg: PoseArray) -> None:
         with self._cond:
@@ -126,7 +133,8 @@ class Probe:
             return self._cond.wait_for(lambda: stamp in self.answers, timeout)
 
     def close(self) -> None:
-        self.executor.shutdown(timeout_sec=2)
+        self.executor.shutdown(timeout_sec=10)
+        self._spin.join(timeout=10)  # no executor may wait on the node's handles while they are destroyed
         self.node.destroy_node()
         rclpy.try_shutdown(context=self.context)
 
@@ -186,33 +194,90 @@ def soak(node: NodeProcess, probe: Probe, frames: int, width: int = 640, height:
                       rss_samples=samples, alive=node.proc.poll() is None)
 
 
-def write_report(path: Path, over: OverloadResult, soaked: SoakResult) -> None:
+CORPUS_TESTS = ("test/test_bad_input_corpus.py", "test/test_model_faults.py")
+
+
+@dataclass
+class CorpusResult:
+    cases: list  # [test id, outcome ("passed", "failed", "error", "skipped")]
+    fuzz_examples: int  # hypothesis examples of the fuzzing test (its max_examples)
+    seconds: float
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for _, o in self.cases if o == outcome)
+
+
+def corpus(junit: Path) -> CorpusResult:
+    """Run the bad-input and fault tests; every case asserts the node is alive and answers the next frame."""
+    start = time.monotonic()
+    junit.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
+                    *CORPUS_TESTS], cwd=REPO, check=False, stdout=subprocess.DEVNULL)
+    cases = []
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        outcome = "passed"
+        for tag in ("failure", "error", "skipped"):
+            if case.find(tag) is not None:
+                outcome = "failed" if tag == "failure" else tag
+        cases.append([f"{case.get('classname', '').rsplit('.', 1)[-1]}::{case.get('name')}", outcome])
+    from test_bad_input_corpus import FUZZ_EXAMPLES
+    return CorpusResult(cases, FUZZ_EXAMPLES, round(time.monotonic() - start, 1))
+
+
+def _latency(stats: dict) -> str:
+    return f"{stats['median']} / {stats['p95']} / {stats['max']} ({stats['n']} frames)" if stats else "none answered"
+
+
+def _lost(over: OverloadResult) -> int:
+    """Frames neither answered nor counted by the node: the publisher's DDS queue (depth 1) replaced them."""
+    return over.published - over.answered - over.dropped_by_node
+
+
+def write_report(path: Path, over: OverloadResult, soaked: SoakResult, cases: CorpusResult | None) -> None:
     lines = [
-        "# Overload and soak", "",
-        f"Written by `python tools/stress/run_stress.py` on {time.strftime('%Y-%m-%d %H:%M')} "
-        f"({os.cpu_count()} cores, CPU only, node with config/yolo11n_pose.yaml, device cpu).", "",
+        "# Overload, soak and bad input", "",
+        f"Written by `make stress` (`tools/stress/run_stress.py`) on {time.strftime('%Y-%m-%d %H:%M')} "
+        f"({os.cpu_count()} cores, CPU only, node with config/yolo11n_pose.yaml, device cpu, in its own process).",
+        "Figures also in `stress.json`, shown in section 7 of [the benchmark report](benchmark.md).", "",
         "## Overload", "",
         f"Images of {over.size} published at {over.rate_hz} Hz for {over.seconds} s (reliable, depth 1).", "",
-        "| published | answered | skipped by the node (counted in /diagnostics) | latency of answered frames, "
-        "first half (ms) | second half (ms) | node RSS start -> end (MB) | node alive |",
-        "|---|---|---|---|---|---|---|",
-        f"| {over.published} | {over.answered} | {over.dropped_by_node} | {over.latency_ms_first_half} | "
-        f"{over.latency_ms_second_half} | {over.rss_mb_start} -> {over.rss_mb_end} | {over.alive} |", "",
+        "| published | answered | skipped by the node (counted in /diagnostics) | not delivered (publisher queue) "
+        "| latency of answered frames, first half: median / p95 / max ms | second half | node RSS start -> end (MB) | node alive |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {over.published} | {over.answered} | {over.dropped_by_node} | {_lost(over)} | "
+        f"{_latency(over.latency_ms_first_half)} | {_latency(over.latency_ms_second_half)} | {over.rss_mb_start} -> {over.rss_mb_end} "
+        f"| {over.alive} |", "",
         "Newest-frame-only: the node answers what it can and skips the rest; the latency of answered frames",
         "stays at one inference plus transport in both halves (bounded), and memory does not grow with the",
         "backlog because there is none. Frames the publisher could not hand over (DDS depth 1) are neither",
-        "answered nor counted by the node.", "",
+        "answered nor counted by the node: by design, nothing is queued for a model that cannot keep up.", "",
         "## Soak", "",
         f"{soaked.frames} frames of 640x480, each sent once the previous one was answered.", "",
-        "| frames | answered | node RSS after warm-up (MB) | at the end (MB) | growth | node alive |",
-        "|---|---|---|---|---|---|",
-        f"| {soaked.frames} | {soaked.answered} | {soaked.rss_mb_after_warmup} | {soaked.rss_mb_end} | "
-        f"{soaked.rss_growth_percent} % (target < 5 %) | {soaked.alive} |", "",
+        "| frames | answered | lost | node RSS after warm-up (MB) | at the end (MB) | growth | node alive |",
+        "|---|---|---|---|---|---|---|",
+        f"| {soaked.frames} | {soaked.answered} | {soaked.frames - soaked.answered} | {soaked.rss_mb_after_warmup} | "
+        f"{soaked.rss_mb_end} | {soaked.rss_growth_percent} % (target < 5 %) | {soaked.alive} |", "",
         f"RSS samples (frame, MB): {soaked.rss_samples}", "",
     ]
+    if cases is not None:
+        lines += [
+            "## Bad-input and fault corpus", "",
+            f"{len(cases.cases)} cases ({', '.join(CORPUS_TESTS)}; the fuzzing case draws {cases.fuzz_examples} "
+            f"Image messages with hypothesis), {cases.seconds:.0f} s: {cases.count('passed')} passed, "
+            f"{cases.count('failed') + cases.count('error')} failed, {cases.count('skipped')} skipped. Every case "
+            "asserts that the node is still alive and answers the next good frame correctly, so node crashes: "
+            f"{cases.count('failed') + cases.count('error')} at most.", "",
+            "| case | outcome |", "|---|---|",
+            *[f"| `{name}` | {outcome} |" for name, outcome in cases.cases], "",
+        ]
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines))
     os.replace(tmp, path)
+    results = {"date": time.strftime("%Y-%m-%d %H:%M"), "overload": asdict(over), "overload_not_delivered": _lost(over),
+               "soak": asdict(soaked), "corpus": asdict(cases) if cases is not None else None}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, indent=1))
+    os.replace(tmp, path.with_suffix(".json"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -224,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--soak-frames", type=int, default=10_000)
     parser.add_argument("--report", type=Path, default=REPO / "docs" / "stress.md")
     parser.add_argument("--no-report", action="store_true")
+    parser.add_argument("--no-corpus", action="store_true", help="skip the bad-input and fault tests")
     args = parser.parse_args(argv)
     node, probe = start_node(), Probe()
     try:
@@ -234,10 +300,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         probe.close()
         node.stop()
+    cases = None if args.no_corpus else corpus(REPO / "out" / "stress" / "corpus.xml")
+    if cases is not None:
+        print(f"corpus: {len(cases.cases)} cases, {cases.count('passed')} passed", flush=True)
     if not args.no_report:
-        write_report(args.report, over, soaked)
+        write_report(args.report, over, soaked, cases)
         print(f"report: {args.report}")
-    return 0 if over.alive and soaked.alive else 1
+    corpus_ok = cases is None or cases.count("passed") == len(cases.cases)
+    return 0 if over.alive and soaked.alive and corpus_ok else 1
 
 
 if __name__ == "__main__":
