@@ -1,5 +1,7 @@
 """The production node over real rclpy/DDS: lifecycle, live parameters, compressed input, diagnostics,
-several cameras, RViz markers."""
+several cameras (batched together), RViz markers."""
+import time
+
 import cv2
 import numpy as np
 import pytest
@@ -154,6 +156,38 @@ def test_two_cameras_are_served_by_one_node_with_their_own_outputs(ros, bus_imag
     assert front.messages[0].header.frame_id == "front_cam" and len(front.messages[0].people) >= 3
     assert rear.messages[0].header.frame_id == "rear_cam" and len(rear.messages[0].people) == 2
     assert not any(p.header.frame_id == "rear_cam" for p in front.messages)
+
+
+@pytest.mark.parametrize("batch_cameras", [True, False])
+def test_frames_of_two_cameras_waiting_together_share_one_model_call(ros, bus_image, photos, batch_cameras):
+    """Frames that wait together go through one bottom-up call (counted in /diagnostics) and each camera still
+    gets its own people; with batch_cameras false every frame has its own call."""
+    ros.pose_node(device="cpu", image_topics=["/front/image_raw", "/rear/image_raw"], diagnostics_period=0.2,
+                  batch_cameras=batch_cameras)
+    diagnostics = Collector()
+    ros.probe.create_subscription(DiagnosticArray, "/diagnostics", diagnostics, 10)
+    front_pub, front = _io(ros, "/front/image_raw", "/pose_node/front/poses")
+    rear_pub, rear = _io(ros, "/rear/image_raw", "/pose_node/rear/poses")
+    zidane = cv2.imread(str(photos["zidane.jpg"]))
+    for i in range(10):  # each pair arrives while the worker runs the model on the previous one
+        front_pub.publish(image_msg(bus_image, 100 + i, "front_cam"))
+        rear_pub.publish(image_msg(zidane, 100 + i, "rear_cam"))
+        time.sleep(0.05)
+    assert front.wait_for(lambda m: any(p.header.stamp.sec == 109 for p in m))
+    assert rear.wait_for(lambda m: any(p.header.stamp.sec == 109 for p in m))
+    for msg in front.messages:
+        assert (msg.header.frame_id, msg.image_width, len(msg.people)) == ("front_cam", 810, 3)
+    for msg in rear.messages:
+        assert (msg.header.frame_id, msg.image_width, len(msg.people)) == ("rear_cam", 1280, 2)
+
+    def batched(messages):
+        counts = [{kv.key: kv.value for kv in s.values}.get("frames batched with other cameras")
+                  for s in messages[-1].status]
+        return [int(c) for c in counts if c is not None]
+
+    assert diagnostics.wait_for(lambda m: len(batched(m)) == 2 and (min(batched(m)) > 0) == batch_cameras)
+    if not batch_cameras:
+        assert batched(diagnostics.messages) == [0, 0]
 
 
 def test_markers_draw_each_person_for_rviz(ros, bus_image):

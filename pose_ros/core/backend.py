@@ -30,8 +30,9 @@ class Backend(Protocol):
     output_names: tuple[str, ...]
     input_shapes: tuple[tuple, ...]
     providers: tuple[str, ...]
+    device: str  # "cpu" or "cuda:<id>": where inputs given as torch tensors must live
 
-    def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]: ...
+    def run(self, feeds: dict) -> list[np.ndarray]: ...
 
 
 @dataclass(frozen=True)
@@ -120,15 +121,34 @@ class OrtBackend:
         self.output_names = tuple(o.name for o in outputs)
         LOG.info("loaded %s on %s", Path(model_path).name, ", ".join(self.providers))
 
-    def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    @property
+    def device(self) -> str:
+        """Where the model runs, as torch names devices: "cpu" or "cuda:<id>"."""
+        device_type, device_id = self._device
+        return "cpu" if device_type == "cpu" else f"{device_type}:{device_id}"
+
+    def run(self, feeds: dict) -> list[np.ndarray]:
+        """Outputs as numpy arrays. Feeds are numpy arrays, or float32 torch tensors already on :attr:`device`
+        (torch pre-processing), which IO binding reads in place."""
         if not self._io_binding:
-            return self._session.run(self.output_names, feeds)
+            return self._session.run(self.output_names, {name: _as_numpy(v) for name, v in feeds.items()})
         binding = self._session.io_binding()
         device_type, device_id = self._device
-        for name, array in feeds.items():
-            value = self._ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(array), device_type, device_id)
-            binding.bind_ortvalue_input(name, value)
+        for name, value in feeds.items():
+            if isinstance(value, np.ndarray):
+                value = self._ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(value), device_type, device_id)
+                binding.bind_ortvalue_input(name, value)
+            else:  # a torch tensor: bound by address, no copy; it must live on this session's device
+                if str(value.device) != self.device or not value.is_contiguous():
+                    raise ValueError(f"input {name!r} is a tensor on {value.device} (contiguous: "
+                                     f"{value.is_contiguous()}), the model runs on {self.device}")
+                binding.bind_input(name, device_type, device_id, np.float32, tuple(value.shape), value.data_ptr())
         for name in self.output_names:
             binding.bind_output(name, "cpu")  # decoding runs on the host: outputs go straight there
         self._session.run_with_iobinding(binding)
         return binding.copy_outputs_to_cpu()
+
+
+def _as_numpy(value) -> np.ndarray:
+    """A feed for ``session.run``: numpy as is, a torch tensor through the host (no copy when on the CPU)."""
+    return value if isinstance(value, np.ndarray) else value.detach().cpu().numpy()

@@ -27,6 +27,7 @@ from pose_ros.core.config import PoseConfig
 from pose_ros.core.geometry import clip_boxes
 from pose_ros.core.result import Poses
 from pose_ros.core.skeletons import BLAZEPOSE33, Skeleton, keypoint_mapping
+from pose_ros.core.torch_ops import TorchPreprocessor
 
 DETECTOR_SIZE = 224
 LANDMARK_SIZE = 256
@@ -336,9 +337,11 @@ class BlazePoseLandmarks:
 
     family = "blazepose_landmark"
 
-    def __init__(self, backend: Backend, detector: RegionSource, config: PoseConfig, output_skeleton: Skeleton):
+    def __init__(self, backend: Backend, detector: RegionSource, config: PoseConfig, output_skeleton: Skeleton,
+                 torch_pre: TorchPreprocessor | None = None):
         self.backend = backend
         self.detector = detector
+        self.torch_pre = torch_pre  # crops cut on the model's device with torch ops; None = OpenCV
         self.config = config
         self.skeleton = output_skeleton
         self._mapping = keypoint_mapping(BLAZEPOSE33.name, output_skeleton.name)
@@ -348,10 +351,12 @@ class BlazePoseLandmarks:
         self.timings: dict[str, float] = {}
 
     def with_config(self, config: PoseConfig) -> "BlazePoseLandmarks":
-        return BlazePoseLandmarks(self.backend, self.detector.with_config(config), config, self.skeleton)
+        return BlazePoseLandmarks(self.backend, self.detector.with_config(config), config, self.skeleton,
+                                  self.torch_pre)
 
-    def _run_landmarks(self, crops: np.ndarray) -> list[np.ndarray]:
-        """Landmark model on (N, 256, 256, 3) crops: one call for all when the model allows, else one each."""
+    def _run_landmarks(self, crops) -> list[np.ndarray]:
+        """Landmark model on (N, 256, 256, 3) crops (numpy, or torch on the model's device): one call for all
+        when the model allows, else one each."""
         if self._batched:
             return self.backend.run({self._input_name: crops})
         per_crop = [self.backend.run({self._input_name: crop[None]}) for crop in crops]
@@ -365,12 +370,15 @@ class BlazePoseLandmarks:
             self.timings = {"detect": t1 - t0, "preprocess": 0.0, "infer": 0.0, "decode": 0.0}
             return Poses.empty(self.skeleton)
         matrices = crop_matrices(regions.centres, regions.sides, regions.rotations)
-        crops = np.empty((len(matrices), LANDMARK_SIZE, LANDMARK_SIZE, 3), np.float32)
-        for crop, matrix in zip(crops, matrices):
-            # BORDER_REPLICATE as MediaPipe's CPU image-to-tensor does for the landmark crop.
-            warped = cv2.warpAffine(image, matrix, (LANDMARK_SIZE, LANDMARK_SIZE), flags=cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_REPLICATE)
-            np.multiply(warped[..., ::-1], np.float32(1 / 255), out=crop, dtype=np.float32)
+        if self.torch_pre is not None:
+            crops = self.torch_pre.warp_crops(image, matrices, LANDMARK_SIZE)
+        else:
+            crops = np.empty((len(matrices), LANDMARK_SIZE, LANDMARK_SIZE, 3), np.float32)
+            for crop, matrix in zip(crops, matrices):
+                # BORDER_REPLICATE as MediaPipe's CPU image-to-tensor does for the landmark crop.
+                warped = cv2.warpAffine(image, matrix, (LANDMARK_SIZE, LANDMARK_SIZE), flags=cv2.INTER_LINEAR,
+                                        borderMode=cv2.BORDER_REPLICATE)
+                np.multiply(warped[..., ::-1], np.float32(1 / 255), out=crop, dtype=np.float32)
         t2 = time.perf_counter()
         landmarks, presence, _segmentation, heatmaps = self._run_landmarks(crops)[:4]
         t3 = time.perf_counter()

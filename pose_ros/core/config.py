@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from pose_ros.core.backend import DEVICES
+from pose_ros.core.torch_ops import PREPROCESSORS
 
 MODES = ("bottom_up", "top_down", "auto")
 
@@ -29,6 +30,9 @@ class PoseConfig:
     allow_cpu_fallback: bool = True  # False: a missing GPU is a configuration error
     gpu_fp16: bool = False  # TensorRT: build FP16 engines
     trt_cache_dir: str = ""  # TensorRT engine cache (the first build takes minutes); empty = no cache
+    # Letterbox (YOLO-pose) and person crops (BlazePose landmarks) as torch ops on the model's device: auto = on
+    # a CUDA device when torch is installed; opencv = always on the CPU; torch = always (needs torch).
+    preprocess: str = "auto"
     person_threshold: float = 0.5  # min person score, [0, 1]
     keypoint_threshold: float = 0.3  # keypoints scoring below are reported with score 0
     nms_iou: float = 0.7  # IoU above which the weaker of two person boxes is suppressed
@@ -48,6 +52,8 @@ class PoseConfig:
             raise ConfigError(f"mode {self.mode!r} is not valid; valid: {', '.join(MODES)}")
         if self.device not in DEVICES:
             raise ConfigError(f"device {self.device!r} is not valid; valid: {', '.join(DEVICES)}")
+        if self.preprocess not in PREPROCESSORS:
+            raise ConfigError(f"preprocess {self.preprocess!r} is not valid; valid: {', '.join(PREPROCESSORS)}")
         if not self.model or (self.mode != "bottom_up" and not self.detector):
             raise ConfigError("model (and detector, in top_down mode) must name models of the manifest")
         if self.mode == "auto":

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Callable, Protocol
 
 import numpy as np
@@ -16,6 +17,7 @@ from pose_ros.core.models import ModelSpec, resolve_model
 from pose_ros.core.result import Poses
 from pose_ros.core.skeletons import Skeleton, get_skeleton, keypoint_mapping
 from pose_ros.core.topdown import MMPOSE_MEAN, MMPOSE_STD, TopDownKeypoints
+from pose_ros.core.torch_ops import TorchPreprocessor, TorchUnavailable, use_torch
 from pose_ros.core.yolo_pose import YoloPose
 
 
@@ -30,6 +32,20 @@ class PoseEstimator(Protocol):
     def __call__(self, image: np.ndarray) -> Poses: ...
 
     def with_config(self, config: PoseConfig) -> "PoseEstimator": ...
+
+
+def batches_frames(estimator: PoseEstimator) -> bool:
+    """Whether frames that arrive together (one per camera) can share one model call: bottom-up YOLO-pose
+    with a free batch axis. Top-down models batch the people of one frame instead (one landmark call)."""
+    return isinstance(estimator, YoloPose) and estimator.batches_frames
+
+
+def estimate_frames(estimator: PoseEstimator, images: Sequence[np.ndarray]) -> list[Poses]:
+    """Poses of frames that arrived together: one model call for all when :func:`batches_frames`, else one
+    call per frame."""
+    if batches_frames(estimator):
+        return estimator.batch(images)
+    return [estimator(image) for image in images]
 
 
 PersonDetector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]  # image -> boxes (N, 4), scores (N,)
@@ -50,8 +66,17 @@ def _backend(spec: ModelSpec, config: PoseConfig) -> OrtBackend:
                                                 trt_cache_dir=os.path.expanduser(config.trt_cache_dir)))
 
 
+def _preprocessor(config: PoseConfig, backend: OrtBackend) -> TorchPreprocessor | None:
+    """torch pre-processing on the model's device, or None for OpenCV (see PoseConfig.preprocess)."""
+    try:
+        return TorchPreprocessor(backend.device) if use_torch(config.preprocess, backend.device) else None
+    except TorchUnavailable as err:
+        raise ConfigError(str(err)) from None
+
+
 def _build_yolo_pose(r: Resolved, config: PoseConfig) -> PoseEstimator:
-    return YoloPose(_backend(r.model, config), r.skeleton, r.model.input_size, config)
+    backend = _backend(r.model, config)
+    return YoloPose(backend, r.skeleton, r.model.input_size, config, _preprocessor(config, backend))
 
 
 def _build_blazepose(r: Resolved, config: PoseConfig) -> PoseEstimator:
@@ -60,7 +85,8 @@ def _build_blazepose(r: Resolved, config: PoseConfig) -> PoseEstimator:
                                      tiled=config.detector_tiling)
     else:  # the one-stage model's people
         detector = CocoPoseRegions(_yolo_as_detector(r.detector, config))
-    return BlazePoseLandmarks(_backend(r.model, config), detector, config, r.skeleton)
+    backend = _backend(r.model, config)
+    return BlazePoseLandmarks(backend, detector, config, r.skeleton, _preprocessor(config, backend))
 
 
 class PosesAsBoxes:
@@ -79,8 +105,9 @@ class PosesAsBoxes:
 
 def _yolo_as_detector(spec: ModelSpec, config: PoseConfig) -> YoloPose:
     # The keypoint model grades keypoints itself: the detector keeps its raw keypoint scores.
-    return YoloPose(_backend(spec, config), get_skeleton(spec.skeleton), spec.input_size,
-                    replace(config, keypoint_threshold=0.0))
+    backend = _backend(spec, config)
+    return YoloPose(backend, get_skeleton(spec.skeleton), spec.input_size, replace(config, keypoint_threshold=0.0),
+                    _preprocessor(config, backend))
 
 
 def _build_mmpose_topdown(r: Resolved, config: PoseConfig) -> PoseEstimator:
@@ -113,7 +140,7 @@ def resolve_config(config: PoseConfig) -> Resolved:
     """Check the config against the installed models without loading any (see _resolve_single); mode auto
     checks both of its configurations."""
     if config.mode == "auto":
-        top_down, bottom_up = _auto_parts(config)
+        top_down, bottom_up = auto_parts(config)
         resolved = _resolve_single(top_down)
         if _resolve_single(bottom_up).skeleton != resolved.skeleton:
             raise ConfigError("auto mode publishes one skeleton: use coco17")
@@ -121,7 +148,8 @@ def resolve_config(config: PoseConfig) -> Resolved:
     return _resolve_single(config)
 
 
-def _auto_parts(config: PoseConfig) -> tuple[PoseConfig, PoseConfig]:
+def auto_parts(config: PoseConfig) -> tuple[PoseConfig, PoseConfig]:
+    """The (top-down, bottom-up) configurations a ``mode: auto`` configuration switches between."""
     return (replace(config, mode="top_down"),
             replace(config, mode="bottom_up", model=config.bottom_up_model))
 
@@ -154,7 +182,7 @@ def _resolve_single(config: PoseConfig) -> Resolved:
 def build_estimator(config: PoseConfig) -> PoseEstimator:
     if config.mode == "auto":
         resolve_config(config)
-        top_down, bottom_up = _auto_parts(config)
+        top_down, bottom_up = auto_parts(config)
         return AutoMode(build_estimator(top_down), build_estimator(bottom_up), config)
     resolved = resolve_config(config)
     return FAMILIES[resolved.model.family][2](resolved, config)

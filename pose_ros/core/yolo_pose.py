@@ -1,12 +1,13 @@
 """Bottom-up (one-stage) pose with YOLO-pose ONNX models: letterbox -> backend.run -> decode.
 
-The exported model (ultralytics, static 1x3xHxW input, RGB in [0, 1]) outputs (1, 5 + 3K, A): for each
-of A anchors, box centre/size (cx, cy, w, h) and person score, then K keypoints (x, y, score), all in
+The exported model (ultralytics; input Bx3xHxW, RGB in [0, 1]; B is free in pose_ros' export, so several
+cameras' frames go through in one call) outputs (B, 5 + 3K, A): for each of A anchors, box centre/size (cx, cy, w, h) and person score, then K keypoints (x, y, score), all in
 model-input pixels, scores already sigmoid-activated.
 """
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -16,6 +17,7 @@ from pose_ros.core.config import PoseConfig
 from pose_ros.core.geometry import Letterbox, clip_boxes, clip_points
 from pose_ros.core.result import Poses
 from pose_ros.core.skeletons import Skeleton
+from pose_ros.core.torch_ops import TorchPreprocessor
 
 
 def decode_yolo_pose(output: np.ndarray, num_keypoints: int, score_threshold: float, nms_iou: float,
@@ -41,31 +43,52 @@ def decode_yolo_pose(output: np.ndarray, num_keypoints: int, score_threshold: fl
 
 
 class YoloPose:
-    """YOLO-pose estimator for one model file. Call it with a BGR image, get :class:`Poses`."""
+    """YOLO-pose estimator for one model file. Call it with a BGR image, get :class:`Poses`.
+
+    ``torch_pre``: letterbox on the model's device with torch ops (``preprocess: torch``); None = OpenCV/numpy.
+    """
 
     family = "yolo_pose"
 
-    def __init__(self, backend: Backend, skeleton: Skeleton, input_hw: tuple[int, int], config: PoseConfig):
+    def __init__(self, backend: Backend, skeleton: Skeleton, input_hw: tuple[int, int], config: PoseConfig,
+                 torch_pre: TorchPreprocessor | None = None):
         self.backend = backend
         self.skeleton = skeleton
         self.config = config
         self.input_hw = input_hw
+        self.torch_pre = torch_pre
         self._input_name = backend.input_names[0]
-        # Buffers reused frame after frame: the letterboxed image and the model's input tensor.
+        # Buffers reused frame after frame: the letterboxed image and the model's input tensor per batch size
+        # (numpy, or torch on the model's device).
         self._canvas: np.ndarray | None = None
-        self._tensor = np.empty((1, 3, *input_hw), dtype=np.float32)
+        self._inputs: dict[int, object] = {}
         self.timings: dict[str, float] = {}
 
     def with_config(self, config: PoseConfig) -> "YoloPose":
         """Same model, new thresholds (a live parameter change needs no reload)."""
-        return YoloPose(self.backend, self.skeleton, self.input_hw, config)
+        return YoloPose(self.backend, self.skeleton, self.input_hw, config, self.torch_pre)
 
-    def preprocess(self, image: np.ndarray) -> Letterbox:
+    @property
+    def batches_frames(self) -> bool:
+        """True when the model's batch axis is free: :meth:`batch` then runs several frames in one call."""
+        return not isinstance(self.backend.input_shapes[0][0], int)
+
+    def _input(self, frames: int):
+        if frames not in self._inputs:
+            shape = (frames, 3, *self.input_hw)
+            self._inputs[frames] = (self.torch_pre.empty(shape) if self.torch_pre is not None
+                                    else np.empty(shape, dtype=np.float32))
+        return self._inputs[frames]
+
+    def preprocess(self, image: np.ndarray, out) -> Letterbox:
+        """Letterbox ``image`` into ``out``, one frame (3, H, W) of the model input, float32 RGB in [0, 1]."""
         letterbox = Letterbox.fit(image.shape[:2], self.input_hw)
+        if self.torch_pre is not None:
+            self.torch_pre.letterbox(image, letterbox, out)
+            return letterbox
         self._canvas = letterbox.apply(image, self._canvas)
-        # BGR HWC uint8 -> RGB CHW float32 in [0, 1], written into the reused tensor in one pass.
-        np.divide(self._canvas[..., ::-1].transpose(2, 0, 1), np.float32(255), out=self._tensor[0],
-                  dtype=np.float32)
+        # BGR HWC uint8 -> RGB CHW float32 in [0, 1], written into the tensor in one pass.
+        np.divide(self._canvas[..., ::-1].transpose(2, 0, 1), np.float32(255), out=out, dtype=np.float32)
         return letterbox
 
     def postprocess(self, output: np.ndarray, letterbox: Letterbox, height: int, width: int) -> Poses:
@@ -79,13 +102,25 @@ class YoloPose:
         keypoints[..., 2][keypoints[..., 2] < cfg.keypoint_threshold] = 0.0
         return Poses(boxes, scores, keypoints, self.skeleton)
 
+    def batch(self, images: Sequence[np.ndarray]) -> list[Poses]:
+        """Poses of several frames (one per camera) from one model call; one call per frame when the model's
+        batch is fixed. ``timings`` then covers the whole batch."""
+        if len(images) == 1 or not self.batches_frames:
+            return [self(image) for image in images]
+        return self._run(images)
+
     def __call__(self, image: np.ndarray) -> Poses:
+        return self._run([image])[0]
+
+    def _run(self, images: Sequence[np.ndarray]) -> list[Poses]:
         t0 = time.perf_counter()
-        letterbox = self.preprocess(image)
+        tensor = self._input(len(images))
+        letterboxes = [self.preprocess(image, out) for image, out in zip(images, tensor)]
         t1 = time.perf_counter()
-        (output,) = self.backend.run({self._input_name: self._tensor})[:1]
+        (output,) = self.backend.run({self._input_name: tensor})[:1]
         t2 = time.perf_counter()
-        poses = self.postprocess(output[0], letterbox, *image.shape[:2])
+        poses = [self.postprocess(out, letterbox, *image.shape[:2])
+                 for out, letterbox, image in zip(output, letterboxes, images)]
         t3 = time.perf_counter()
         self.timings = {"preprocess": t1 - t0, "infer": t2 - t1, "decode": t3 - t2}
         return poses

@@ -64,6 +64,7 @@ class CameraHealth:
         self.received_total = 0
         self.published_total = 0
         self.dropped_total = 0  # replaced by a newer frame before processing
+        self.batched_total = 0  # published frames whose model call was shared with other cameras' frames
 
     def received(self) -> None:
         self._received.append(self._clock())
@@ -72,9 +73,10 @@ class CameraHealth:
     def rejected(self, reason: str) -> None:
         self._rejected.append((self._clock(), reason))
 
-    def published(self, stages: dict[str, float], age_s: float, people: int) -> None:
+    def published(self, stages: dict[str, float], age_s: float, people: int, batched: bool = False) -> None:
         self._published.append(Published(self._clock(), dict(stages), age_s, people))
         self.published_total += 1
+        self.batched_total += batched
 
     def _recent(self, items, now, key=lambda x: x):
         return [x for x in items if now - key(x) <= self.window_s]
@@ -92,6 +94,7 @@ class CameraHealth:
             "frames received": str(self.received_total),
             "frames published": str(self.published_total),
             "frames dropped (newer frame arrived)": str(self.dropped_total),
+            "frames batched with other cameras": str(self.batched_total),
             "frames rejected (window)": str(len(rejected)),
         }
         if published:

