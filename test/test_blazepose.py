@@ -1,5 +1,4 @@
 """BlazePose pure functions on inputs whose answers are known exactly, and the real models on real photos."""
-import cv2
 import numpy as np
 import pytest
 

@@ -6,7 +6,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import cv2
-import numpy as np
 import pytest
 import yaml
 from rcl_interfaces.srv import ListParameters

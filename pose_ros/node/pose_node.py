@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 
 import numpy as np
 import rclpy
@@ -492,6 +492,8 @@ class PoseNode(LifecycleNode):
             image = self._decode(cam, msg)
             if image is not None:
                 decoded.append((cam, msg, image, time.perf_counter() - t0))
+        if not decoded:
+            return
         try:
             all_poses = estimate_frames(estimator, [image for _, _, image, _ in decoded])
         except Exception as err:  # noqa: BLE001 - a failed call skips these frames, never the node
