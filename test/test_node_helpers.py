@@ -91,3 +91,53 @@ def test_health_reports_stage_latency_and_age():
 ])
 def test_each_camera_gets_its_own_output_namespace(topics, prefixes):
     assert camera_prefixes(topics) == prefixes
+
+
+def test_health_and_throttle_can_be_read_while_other_threads_write():
+    """The worker and callbacks write while the diagnostics timer reads (the 10 000-frame soak once ended the
+    node with "deque mutated during iteration" here). Two writer threads, one reader, many rounds."""
+    health, errors = CameraHealth("/cam", window_s=60.0), ErrorThrottle(lambda message: None)
+    stop, failures = threading.Event(), []
+
+    def write():
+        i = 0
+        while not stop.is_set():
+            health.received()
+            health.published({"infer": 0.01}, 0.02, 1)
+            health.rejected("bad")
+            errors.report(f"kind_{i % 500}", "bad frame")  # new kinds keep appearing
+            i += 1
+
+    def read():
+        try:
+            for _ in range(300):
+                health.summary(0.5)
+                dict(errors.snapshot().items())
+        except Exception as err:  # noqa: BLE001 - collected and asserted below
+            failures.append(err)
+        finally:
+            stop.set()
+
+    threads = [threading.Thread(target=write) for _ in range(2)] + [threading.Thread(target=read)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not failures, failures
+    level, _, values = health.summary(0.5)
+    assert level == OK and int(values["frames published"]) == health.published_total > 0
+
+
+def test_health_keeps_only_its_window():
+    now = [0.0]
+    health = CameraHealth("/cam", window_s=5.0, clock=lambda: now[0])
+    for t in range(20):
+        now[0] = float(t)
+        health.received()
+        health.published({"infer": 0.01}, 0.02, 2)
+    _, _, values = health.summary(0.5)
+    assert values["frames received"] == "20" and values["input rate (Hz)"] == "1.20"  # 6 frames in 5 s
+    assert len(health._received) == len(health._published) == 6  # older entries were dropped
+    now[0] = 100.0
+    level, message, _ = health.summary(0.5)
+    assert level == WARN and "no images on /cam for 81.0 s" in message

@@ -6,6 +6,7 @@ the reason nothing is published, over a sliding window.
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ class ErrorThrottle:
         self._log = log
         self._period = period_s
         self._clock = clock
+        self._lock = threading.Lock()  # reports come from the worker and callbacks, reads from the timer
         self._last: dict[str, float] = {}
         self.counts: Counter[str] = Counter()
         self.last_message: dict[str, str] = {}
@@ -28,16 +30,23 @@ class ErrorThrottle:
     def report(self, kind: str, message: str) -> bool:
         """Count one ``kind`` problem; log ``message`` unless that kind was logged within the period.
         Returns True when it logged."""
-        self.counts[kind] += 1
-        self.last_message[kind] = message
-        now = self._clock()
-        last = self._last.get(kind)
-        if last is not None and now - last < self._period:
-            return False
-        self._last[kind] = now
+        with self._lock:
+            self.counts[kind] += 1
+            self.last_message[kind] = message
+            now = self._clock()
+            last = self._last.get(kind)
+            if last is not None and now - last < self._period:
+                return False
+            self._last[kind] = now
+            count = self.counts[kind]
         # After the first report, say how many there were, as the ones in between were not logged.
-        self._log(message if last is None else f"{message} [{kind}: {self.counts[kind]} so far]")
+        self._log(message if last is None else f"{message} [{kind}: {count} so far]")
         return True
+
+    def snapshot(self) -> dict[str, int]:
+        """The counts per kind, copied (safe to iterate while other threads report)."""
+        with self._lock:
+            return dict(self.counts)
 
 
 @dataclass(frozen=True)
@@ -51,13 +60,20 @@ class Published:
 
 
 class CameraHealth:
-    """Sliding-window statistics of one camera's frames."""
+    """Sliding-window statistics of one camera's frames.
+
+    Written by the subscription callbacks and the worker thread, read by the diagnostics timer (another
+    executor thread): every access holds the lock. (An unlocked read once met an append mid-iteration,
+    "deque mutated during iteration", in the 10 000-frame soak, and the exception ended the node.)"""
 
     def __init__(self, topic: str, window_s: float = 5.0, clock=time.monotonic):
         self.topic = topic
         self.window_s = window_s
         self._clock = clock
+        self._lock = threading.Lock()
         self._started = clock()
+        self._last_received: float | None = None
+        # Only the window is kept (older entries are pruned); maxlen bounds a burst within it.
         self._received: deque[float] = deque(maxlen=10_000)
         self._published: deque[Published] = deque(maxlen=10_000)
         self._rejected: deque[tuple[float, str]] = deque(maxlen=10_000)
@@ -67,34 +83,44 @@ class CameraHealth:
         self.batched_total = 0  # published frames whose model call was shared with other cameras' frames
 
     def received(self) -> None:
-        self._received.append(self._clock())
-        self.received_total += 1
+        with self._lock:
+            self._last_received = now = self._clock()
+            self._received.append(now)
+            self.received_total += 1
 
     def rejected(self, reason: str) -> None:
-        self._rejected.append((self._clock(), reason))
+        with self._lock:
+            self._rejected.append((self._clock(), reason))
 
     def published(self, stages: dict[str, float], age_s: float, people: int, batched: bool = False) -> None:
-        self._published.append(Published(self._clock(), dict(stages), age_s, people))
-        self.published_total += 1
-        self.batched_total += batched
+        with self._lock:
+            self._published.append(Published(self._clock(), dict(stages), age_s, people))
+            self.published_total += 1
+            self.batched_total += batched
 
-    def _recent(self, items, now, key=lambda x: x):
-        return [x for x in items if now - key(x) <= self.window_s]
+    def _window(self, now: float) -> tuple[list, list, list]:
+        """Copies of the entries within the window (older ones are dropped); call with the lock held."""
+        for items, key in ((self._received, lambda x: x), (self._published, lambda p: p.time),
+                           (self._rejected, lambda r: r[0])):
+            while items and now - key(items[0]) > self.window_s:
+                items.popleft()
+        return list(self._received), list(self._published), list(self._rejected)
 
     def summary(self, person_threshold: float) -> tuple[int, str, dict[str, str]]:
         """(level, message, key/values) over the window. The message says why nothing is published."""
-        now = self._clock()
-        received = self._recent(self._received, now)
-        published = self._recent(self._published, now, key=lambda p: p.time)
-        rejected = self._recent(self._rejected, now, key=lambda r: r[0])
+        with self._lock:
+            now = self._clock()
+            received, published, rejected = self._window(now)
+            last_received = self._last_received
+            totals = (self.received_total, self.published_total, self.dropped_total, self.batched_total)
         span = min(self.window_s, max(now - self._started, 1e-3))
         values = {
             "input rate (Hz)": f"{len(received) / span:.2f}",
             "output rate (Hz)": f"{len(published) / span:.2f}",
-            "frames received": str(self.received_total),
-            "frames published": str(self.published_total),
-            "frames dropped (newer frame arrived)": str(self.dropped_total),
-            "frames batched with other cameras": str(self.batched_total),
+            "frames received": str(totals[0]),
+            "frames published": str(totals[1]),
+            "frames dropped (newer frame arrived)": str(totals[2]),
+            "frames batched with other cameras": str(totals[3]),
             "frames rejected (window)": str(len(rejected)),
         }
         if published:
@@ -105,7 +131,7 @@ class CameraHealth:
             values["input age at publish (ms)"] = f"{np.median([p.age_s for p in published]) * 1e3:.1f}"
             values["people (last frame)"] = str(published[-1].people)
         if not received:
-            since = now - (self._received[-1] if self._received else self._started)
+            since = now - (last_received if last_received is not None else self._started)
             return WARN, f"no images on {self.topic} for {since:.1f} s", values
         if not published and rejected:
             return ERROR, f"all frames rejected: {rejected[-1][1]}", values

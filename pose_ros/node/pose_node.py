@@ -587,6 +587,12 @@ class PoseNode(LifecycleNode):
 
     # --- diagnostics ----------------------------------------------------------------------------------
     def _publish_diagnostics(self) -> None:
+        try:
+            self._publish_diagnostics_once()
+        except Exception as err:  # noqa: BLE001 - raised from a timer callback, it would end the executor's spin
+            self._errors.report("diagnostics", f"diagnostics not published: {type(err).__name__}: {err}")
+
+    def _publish_diagnostics_once(self) -> None:
         estimator = self._estimator
         if estimator is None:
             return
@@ -597,8 +603,8 @@ class PoseNode(LifecycleNode):
             level, message, values = cam.health.summary(threshold)
             if state != "active":
                 level, message = 0, f"node {state}: not subscribed"
-            values.update({f"errors {kind}": str(n) for kind, n in self._errors.counts.items()})
-            values.update({f"warnings {kind}": str(n) for kind, n in self._warnings.counts.items()})
+            values.update({f"errors {kind}": str(n) for kind, n in self._errors.snapshot().items()})
+            values.update({f"warnings {kind}": str(n) for kind, n in self._warnings.snapshot().items()})
             values["model"] = f"{estimator.config.model} ({estimator.config.mode})"
             if isinstance(estimator, AutoMode):
                 values["mode in use"] = estimator.mode
