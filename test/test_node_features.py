@@ -173,8 +173,8 @@ def test_frames_of_two_cameras_waiting_together_share_one_model_call(ros, bus_im
         front_pub.publish(image_msg(bus_image, 100 + i, "front_cam"))
         rear_pub.publish(image_msg(zidane, 100 + i, "rear_cam"))
         time.sleep(0.05)
-    assert front.wait_for(lambda m: any(p.header.stamp.sec == 109 for p in m))
-    assert rear.wait_for(lambda m: any(p.header.stamp.sec == 109 for p in m))
+    assert front.wait_for(lambda m: any(stamp_ns(p.header) == 109 for p in m))
+    assert rear.wait_for(lambda m: any(stamp_ns(p.header) == 109 for p in m))
     for msg in front.messages:
         assert (msg.header.frame_id, msg.image_width, len(msg.people)) == ("front_cam", 810, 3)
     for msg in rear.messages:
