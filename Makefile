@@ -25,6 +25,6 @@ bench: setup
 	$(ENV) python tools/bench/run_bench.py $(ARGS)
 
 # Overload (30 s at 100 Hz, 1920x1080), soak (10 000 frames) and the bad-input/fault corpus -> docs/stress.md
-# and docs/stress.json, shown in docs/benchmark.md section 7 (~20 min on 2 cores).
+# and docs/stress.json, shown in docs/benchmark.md section 7 (~1 h on 2 cores: the soak is 10 000 frames).
 stress: setup
 	$(ENV) python tools/stress/run_stress.py $(ARGS)

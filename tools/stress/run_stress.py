@@ -1,7 +1,7 @@
 """Overload and soak runs of the node, plus the bad-input and fault corpus, with figures written to
 docs/stress.md and docs/stress.json (the benchmark report, docs/benchmark.md, shows them in its section 7).
 
-    make stress                                             # all of it (~20 min on 2 cores)
+    make stress                                             # all of it (~1 h on 2 cores)
     python tools/stress/run_stress.py                       # the same
     python tools/stress/run_stress.py --overload-s 3 --soak-frames 200 --no-corpus --no-report   # short versions
 
