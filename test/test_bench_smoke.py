@@ -80,6 +80,34 @@ def _results():
         "memory": {"node": [{"config": "yolo11n_pose", "startup_s": 1.0, "vmhwm_mb": 250.0, "vmrss_mb": 240.0}],
                    "cli": [{"what": "bottom_up", "cmd": "python -m pose_ros infer", "maxrss_mb": 190.0,
                             "wall_s": 1.0}]},
+        "auto_mode": {"rows": [{"config": c, "size": n, "intended": n, "people": n, "median_ms": ms + n,
+                                "p90_ms": ms, "mode": mode}
+                               for n in (1, 2, 4, 8)
+                               for c, ms, mode in (("auto", 80.0 if n < 4 else 60.0, "top_down" if n < 4 else
+                                                    "bottom_up"), ("fixed top_down", 80.0, "top_down"),
+                                                   ("fixed bottom_up", 60.0, "bottom_up"))],
+                      "switch_up": 3, "switch_down": 2, "patience": 5, "top_down": "yolo + landmarks",
+                      "bottom_up": "yolo"},
+        "tracking_smoothing": {
+            "tracking": [{"sequence": "walking", "people": 3, "frames": 30, "noise_px": 2.0, "runs": 10,
+                          "switches_motion": 0, "switches_no_motion": 0},
+                         {"sequence": "hard: look-alikes", "people": 6, "frames": 45, "noise_px": 4.0, "runs": 10,
+                          "switches_motion": 14, "switches_no_motion": 54}],
+            "jitter": [{"seed": 0, "raw_std_px": 2.0, "smooth_std_px": 0.9, "reduction": 0.55, "mean_error_px": 1.1}],
+            "lag": [{"speed_px_s": 30.0, "lag_px": 1.1, "lag_frames": 1.1, "trails": True},
+                    {"speed_px_s": 100.0, "lag_px": 1.8, "lag_frames": 0.55, "trails": True}],
+            "cost": {"people": 20, "frames": 290, "median_ms": 1.9, "p95_ms": 5.9, "max_ms": 7.7}},
+        "stress": {"date": "2026-01-01 00:00", "overload_not_delivered": 2700,
+                   "overload": {"seconds": 30.0, "rate_hz": 100.0, "size": "1920x1080", "published": 3000,
+                                "answered": 200, "dropped_by_node": 100,
+                                "latency_ms_first_half": {"median": 170.0, "p95": 240.0, "max": 290.0, "n": 100},
+                                "latency_ms_second_half": {"median": 160.0, "p95": 280.0, "max": 340.0, "n": 100},
+                                "rss_mb_start": 270.0, "rss_mb_end": 365.0, "alive": True},
+                   "soak": {"frames": 10000, "answered": 10000, "rss_mb_after_warmup": 350.0, "rss_mb_end": 352.0,
+                            "rss_growth_percent": 0.57, "rss_samples": [], "alive": True},
+                   "corpus": {"cases": [["test_bad_input_corpus::case_a", "passed"],
+                                        ["test_model_faults::case_b", "passed"]], "fuzz_examples": 40,
+                              "seconds": 40.0}},
     }
 
 
@@ -103,17 +131,31 @@ def test_targets_are_judged_from_the_numbers():
     assert target("MediaPipe Pose / our top-down blazepose_full (tiling off)")["met"]
     crowd_target = target("crowd")
     assert crowd_target["met"] and crowd_target["verdict"] == "met" and crowd_target["measured"] == "1.00x"
+    assert target("tracking: id switches on the 1 designed")["measured"] == "0"  # the hard one is not a target
+    assert target("smoothing: jitter")["met"] and target("smoothing: lag")["measured"] == "0.55 frames at worst"
+    assert target("soak: node RSS growth")["met"] and target("soak: frames lost")["measured"] == "0"
+    assert target("bad input and faults")["met"]
+    results["stress"]["soak"]["rss_growth_percent"] = 7.5
+    results["stress"]["corpus"]["cases"][1][1] = "failed"
+    results["tracking_smoothing"]["lag"][1]["lag_frames"] = 1.5
+    targets = report.evaluate_targets(results)
+    assert target("soak: node RSS growth")["verdict"] == "gap: 7.50 %"
+    assert not target("bad input and faults")["met"] and not target("smoothing: lag")["met"]
 
 
 def test_markdown_report_has_every_section_table():
     text = report.render(_results())
     assert text.startswith("# pose_ros benchmark\n")
     for title in ("## Targets", "## 1. Raw ONNX Runtime", "## 2. Core pipeline", "## 3. Node end to end",
-                  "## 4. Peer engines", "## 5. Crowd scaling", "## 6. Peak memory"):
+                  "## 4. Peer engines", "## 5. Crowd scaling", "## 6. Peak memory", "## 7. Overload, soak",
+                  "## 8. mode auto", "## 9. Tracking and smoothing"):
         assert title in text
     assert "| yolo11n_pose | 1x3x640x640 | 58.0 | 55.0 | 61.0 | 20 |" in text
     assert "| 8 / 1 |  | 4.50x |  | 3.06x |" in text  # (60*8+60)/(60+60), (25*8+60)/(25+60)
     assert "Test CPU" in text and "![benchmark](benchmark.png)" in text
+    assert "| 8 | bottom_up | 8 | **68.0** | 8 | 88.0 | 8 | 68.0 | 1.00x |" in text  # auto at 8 people
+    assert "| hard: look-alikes | 6 | 45 | 4 | 10 | **14** | 54 |" in text
+    assert "| 10000 frames of 640x480 | 10000 | 0 | 350.0 | 352.0 | **0.57 %** | yes |" in text
     # every table row has as many cells as its header
     for block in text.split("\n\n"):
         rows = [line for line in block.splitlines() if line.startswith("|")]
