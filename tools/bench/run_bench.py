@@ -1092,6 +1092,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def finish_report(args, results: dict, out_doc: Path, work: Path) -> None:
     """Targets, prose, results.json, then the PNG and the markdown (each written atomically)."""
+    results["stress"] = load_stress(REPO / "docs" / "stress.json")
     results["meta"]["drift"] = drift(results)
     results["targets"] = report.evaluate_targets(results)
     results["notes"] = notes(results)
@@ -1099,7 +1100,6 @@ def finish_report(args, results: dict, out_doc: Path, work: Path) -> None:
     if gaps:
         results["notes"]["targets"] = "Why the gaps:\n\n" + gaps
 
-    results["stress"] = load_stress(REPO / "docs" / "stress.json")
     report.write_atomic(work / "results.json", json.dumps(results, indent=1))
     plot_name = None
     if not args.no_plot:
