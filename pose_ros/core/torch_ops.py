@@ -82,6 +82,7 @@ class TorchPreprocessor:
                                            align_corners=False, antialias=False)
         out.fill_(PAD_VALUE / 255)
         out[:, top:top + letterbox.resized_h, left:left + letterbox.resized_w] = frame[0] / 255
+        self._finish()
 
     def warp_crops(self, image: np.ndarray, matrices: np.ndarray, size: int):
         """Crops (N, size, size, 3) float32 RGB in [0, 1] on the device, NHWC as the BlazePose landmark model
@@ -98,7 +99,15 @@ class TorchPreprocessor:
         grid = functional.affine_grid(theta, [len(matrices), 3, size, size], align_corners=False)
         crops = functional.grid_sample(frame.expand(len(matrices), -1, -1, -1), grid, mode="bilinear",
                                        padding_mode="border", align_corners=False)
-        return (crops / 255).permute(0, 2, 3, 1).contiguous()
+        crops = (crops / 255).permute(0, 2, 3, 1).contiguous()
+        self._finish()
+        return crops
+
+    def _finish(self) -> None:
+        """CUDA kernels run asynchronously on torch's stream, and ONNX Runtime reads the tensor by address on
+        its own: wait until the tensor is written. (A no-op on the CPU.)"""
+        if self.device.type == "cuda":
+            self.torch.cuda.current_stream(self.device).synchronize()
 
     def empty(self, shape: tuple[int, ...]):
         return self.torch.empty(shape, dtype=self.torch.float32, device=self.device)
