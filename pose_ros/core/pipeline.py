@@ -34,6 +34,11 @@ class PoseEstimator(Protocol):
     def with_config(self, config: PoseConfig) -> "PoseEstimator": ...
 
 
+def mode_in_use(estimator: PoseEstimator) -> str:
+    """The paradigm that produced the estimator's last result: mode auto's current one, else the configured."""
+    return estimator.mode if isinstance(estimator, AutoMode) else estimator.config.mode
+
+
 def batches_frames(estimator: PoseEstimator) -> bool:
     """Whether frames that arrive together (one per camera) can share one model call: bottom-up YOLO-pose
     with a free batch axis. Top-down models batch the people of one frame instead (one landmark call)."""

@@ -1,8 +1,9 @@
 """Bottom-up (one-stage) pose with YOLO-pose ONNX models: letterbox -> backend.run -> decode.
 
 The exported model (ultralytics; input Bx3xHxW, RGB in [0, 1]; B is free in pose_ros' export, so several
-cameras' frames go through in one call) outputs (B, 5 + 3K, A): for each of A anchors, box centre/size (cx, cy, w, h) and person score, then K keypoints (x, y, score), all in
-model-input pixels, scores already sigmoid-activated.
+cameras' frames go through in one call) outputs (B, 5 + 3K, A): for each of A anchors, box centre/size
+(cx, cy, w, h) and person score, then K keypoints (x, y, score), all in model-input pixels, scores already
+sigmoid-activated.
 """
 from __future__ import annotations
 

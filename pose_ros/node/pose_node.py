@@ -41,7 +41,8 @@ from pose_ros.core.backend import BackendError
 from pose_ros.core.config import ConfigError, PoseConfig
 from pose_ros.core.imaging import ImageDecodeError
 from pose_ros.core.models import ModelError
-from pose_ros.core.pipeline import PoseEstimator, batches_frames, build_estimator, estimate_frames, resolve_config
+from pose_ros.core.pipeline import (PoseEstimator, batches_frames, build_estimator, estimate_frames, mode_in_use,
+                                    resolve_config)
 from pose_ros.msg import PoseArray, SkeletonInfo
 from pose_ros.node.conversions import (bgr_to_compressed, bgr_to_image, diagnostic_status, image_to_bgr,
                                        poses_to_markers, poses_to_msg, skeleton_info_msg)
@@ -516,9 +517,8 @@ class PoseNode(LifecycleNode):
                 poses = cam.smoother.update(poses, _stamp_s(msg.header))
             points_3d, depth_header = self._keypoints_3d(cam, msg.header, image.shape[:2], poses)
             t3 = time.perf_counter()
-            mode = getattr(estimator, "mode", estimator.config.mode)  # mode auto: the one used for this frame
-            cam.poses_pub.publish(poses_to_msg(poses, msg.header, estimator.config.model, image.shape[:2], mode,
-                                               points_3d, depth_header))
+            cam.poses_pub.publish(poses_to_msg(poses, msg.header, estimator.config.model, image.shape[:2],
+                                               mode_in_use(estimator), points_3d, depth_header))
             self._publish_extras(cam, image, poses, msg.header)
             t4 = time.perf_counter()
         except Exception as err:  # noqa: BLE001 - one bad frame must never kill the node

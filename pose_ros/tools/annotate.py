@@ -261,6 +261,8 @@ def _failed(failures: Counter, kind: str, index: int, log_time: int, reason: str
 
 def _annotate(reader, store, conns, total, in_bag, out_bag, topic, estimator, overlay, storage, progress,
               topics: OutputTopics) -> AnnotateSummary:
+    from pose_ros.core.pipeline import mode_in_use  # with the model, as annotate_bag imports the pipeline
+
     model = estimator.config.model
     frames = annotated = people = overlays = 0
     failures: Counter[str] = Counter()
@@ -293,8 +295,8 @@ def _annotate(reader, store, conns, total, in_bag, out_bag, topic, estimator, ov
                     _failed(failures, "processing", frames, log_time, f"pipeline failed: {type(err).__name__}: {err}")
                 else:
                     writer.write(poses_conn, log_time, store.serialize_cdr(
-                        pose_array_msg(store, poses, header, model, image.shape[:2],
-                                   getattr(estimator, "mode", estimator.config.mode)), POSES_TYPE))
+                        pose_array_msg(store, poses, header, model, image.shape[:2], mode_in_use(estimator)),
+                        POSES_TYPE))
                     annotated += 1
                     people += len(poses)
                     if debug_conn is not None:
