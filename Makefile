@@ -9,7 +9,7 @@ setup:
 
 # Models only (ARGS="--force" to rebuild them).
 models:
-	source scripts/env.sh --no-setup && python3 tools/models/prepare_models.py $(ARGS)
+	source scripts/env.sh --no-setup && python3 devtools/models/prepare_models.py $(ARGS)
 
 test: setup
 	$(ENV) python -m pytest $(PYTEST_ARGS)
@@ -22,9 +22,9 @@ clean:
 
 # Benchmark -> docs/benchmark.md + .png (~5 min on 2 cores; best on an idle machine). ARGS=--quick: short run, out/bench/.
 bench: setup
-	$(ENV) python tools/bench/run_bench.py $(ARGS)
+	$(ENV) python devtools/bench/run_bench.py $(ARGS)
 
 # Overload (30 s at 100 Hz, 1920x1080), soak (10 000 frames) and the bad-input/fault corpus -> docs/stress.md
 # and docs/stress.json, shown in docs/benchmark.md section 7 (~1 h on 2 cores: the soak is 10 000 frames).
 stress: setup
-	$(ENV) python tools/stress/run_stress.py $(ARGS)
+	$(ENV) python devtools/stress/run_stress.py $(ARGS)

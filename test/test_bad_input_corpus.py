@@ -196,7 +196,7 @@ def test_compressed_corpus(case, data, fmt, answered, photos):
         ros.close()
 
 
-FUZZ_EXAMPLES = 40  # Image messages drawn per run (tools/stress/run_stress.py reports it)
+FUZZ_EXAMPLES = 40  # Image messages drawn per run (devtools/stress/run_stress.py reports it)
 FIELDS = st.fixed_dictionaries({
     "height": st.integers(0, 64), "width": st.integers(0, 64),
     "encoding": st.sampled_from(["bgr8", "rgb8", "mono8", "bgra8", "rgba8", "yuv422", "yuv422_yuy2", "mono16",

@@ -1,9 +1,9 @@
-"""The benchmark's pure helpers (tools/bench): crowd composites and the markdown report. Nothing is timed
+"""The benchmark's pure helpers (devtools/bench): crowd composites and the markdown report. Nothing is timed
 here and no model runs; `make bench` does the measuring."""
 import numpy as np
 import pytest
 
-from tools.bench import crowd, report
+from devtools.bench import crowd, report
 
 
 def _crops():

@@ -25,7 +25,7 @@ BOUND_PX_AT_512 = 2.0
 
 
 def _mediapipe_env():
-    spec = importlib.util.spec_from_file_location("mediapipe_env", REPO / "tools/reference/mediapipe_env.py")
+    spec = importlib.util.spec_from_file_location("mediapipe_env", REPO / "devtools/reference/mediapipe_env.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -35,7 +35,7 @@ def _mediapipe_env():
 def reference(photos):
     env = _mediapipe_env()
     paths = [photos[name] for name in SINGLE_PERSON]
-    result = subprocess.run([str(env.ensure_mediapipe_env()), str(REPO / "tools/reference/mediapipe_pose.py"),
+    result = subprocess.run([str(env.ensure_mediapipe_env()), str(REPO / "devtools/reference/mediapipe_pose.py"),
                              *map(str, paths)], capture_output=True, text=True, timeout=600,
                             env=env.clean_env(), stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr[-3000:]

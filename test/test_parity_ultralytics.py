@@ -20,7 +20,7 @@ TOLERANCE_PX = 0.5
 @pytest.fixture(scope="module")
 def reference(photos):
     assert TOOLS_PYTHON.exists(), f"{TOOLS_PYTHON} missing: run `make models` (it builds the tool environment)"
-    cmd = [str(TOOLS_PYTHON), str(REPO / "tools/reference/ultralytics_predict.py"),
+    cmd = [str(TOOLS_PYTHON), str(REPO / "devtools/reference/ultralytics_predict.py"),
            "--model", str(resolve_model("yolo11n_pose").path), *(str(photos[name]) for name in PHOTOS)]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,8 +1,8 @@
-"""Short versions of tools/stress/run_stress.py (the full run writes docs/stress.md): under overload the node
+"""Short versions of devtools/stress/run_stress.py (the full run writes docs/stress.md): under overload the node
 stays alive, answers, and counts what it skips; over a soak every frame is answered and memory stays flat."""
 import pytest
 
-from tools.stress import run_stress as stress
+from devtools.stress import run_stress as stress
 
 
 @pytest.fixture(scope="module")

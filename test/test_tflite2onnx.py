@@ -1,4 +1,4 @@
-"""Tests for tools/tflite2onnx: the densify decoder and ONNX-vs-LiteRT parity.
+"""Tests for devtools/tflite2onnx: the densify decoder and ONNX-vs-LiteRT parity.
 
 The model tests need the two BlazePose .tflite files: set
 ``POSE_ROS_MEDIAPIPE_DIR`` to a directory holding the extracted
@@ -24,7 +24,7 @@ import onnxruntime as ort
 import tflite
 from ai_edge_litert import interpreter as litert
 
-from tools.tflite2onnx.convert import (  # noqa: E402
+from devtools.tflite2onnx.convert import (  # noqa: E402
     DimMetadata,
     UnsupportedModelError,
     convert,
@@ -32,7 +32,7 @@ from tools.tflite2onnx.convert import (  # noqa: E402
     densify,
     same_padding,
 )
-from tools.tflite2onnx.fetch import fetch_mediapipe_models, models_in_dir  # noqa: E402
+from devtools.tflite2onnx.fetch import fetch_mediapipe_models, models_in_dir  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -402,7 +402,7 @@ def test_cli_converts(mediapipe_models, tmp_path):
         [
             sys.executable,
             "-m",
-            "tools.tflite2onnx.convert",
+            "devtools.tflite2onnx.convert",
             str(mediapipe_models["pose_detection"]),
             str(out),
         ],

@@ -11,7 +11,7 @@ MediaPipe's own graph tracks one person; here every detected person gets landmar
 
 The constants follow MediaPipe 0.10.14's graphs (pose_detection_cpu.pbtxt, pose_detection_to_roi.pbtxt,
 pose_landmark_by_roi_cpu.pbtxt, tensors_to_pose_landmarks_and_segmentation.pbtxt); the models are the
-same weights, converted to ONNX by tools/tflite2onnx.
+same weights, converted to ONNX by devtools/tflite2onnx.
 """
 from __future__ import annotations
 

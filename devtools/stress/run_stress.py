@@ -2,8 +2,8 @@
 docs/stress.md and docs/stress.json (the benchmark report, docs/benchmark.md, shows them in its section 7).
 
     make stress                                             # all of it (~1 h on 2 cores)
-    python tools/stress/run_stress.py                       # the same
-    python tools/stress/run_stress.py --overload-s 3 --soak-frames 200 --no-corpus --no-report   # short versions
+    python devtools/stress/run_stress.py                       # the same
+    python devtools/stress/run_stress.py --overload-s 3 --soak-frames 200 --no-corpus --no-report   # short versions
 
 Overload: images published at ``--rate`` Hz for ``--overload-s`` seconds, far faster than the model: the
 latency of the frames that are answered must stay bounded (newest-frame-only), the node's memory must not
@@ -238,7 +238,7 @@ def _lost(over: OverloadResult) -> int:
 def write_report(path: Path, over: OverloadResult, soaked: SoakResult, cases: CorpusResult | None) -> None:
     lines = [
         "# Overload, soak and bad input", "",
-        f"Written by `make stress` (`tools/stress/run_stress.py`) on {time.strftime('%Y-%m-%d %H:%M')} "
+        f"Written by `make stress` (`devtools/stress/run_stress.py`) on {time.strftime('%Y-%m-%d %H:%M')} "
         f"({os.cpu_count()} cores, CPU only, node with config/yolo11n_pose.yaml, device cpu, in its own process).",
         "Figures also in `stress.json`, shown in section 7 of [the benchmark report](benchmark.md).", "",
         "## Overload", "",

@@ -5,7 +5,7 @@ Runs inside the tool venv ($POSE_ROS_CACHE/venv-tools, where ultralytics lives; 
 driven by run_bench.py through a pipe so that its frames alternate with pose_ros' own, frame by frame, and
 both see the same machine:
 
-    python tools/bench/ultralytics_timing.py --model yolo11n_pose.onnx IMAGE...
+    python devtools/bench/ultralytics_timing.py --model yolo11n_pose.onnx IMAGE...
 
 Prints one JSON line {"ready": true, "versions": {...}} once the model is loaded and the images are read
 (cv2.imread, BGR: the decoded array is what predict() gets, as pose_ros' pipeline is timed on a decoded

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Reference YOLO-pose predictions from Ultralytics itself, for the pose_ros parity test.
 
-Runs inside the tool venv ($POSE_ROS_CACHE/venv-tools, built by tools/models/prepare_models.py):
+Runs inside the tool venv ($POSE_ROS_CACHE/venv-tools, built by devtools/models/prepare_models.py):
 
-    python tools/reference/ultralytics_predict.py --model yolo11n_pose.onnx IMAGE [IMAGE ...]
+    python devtools/reference/ultralytics_predict.py --model yolo11n_pose.onnx IMAGE [IMAGE ...]
 
 and prints one JSON document to stdout (everything Ultralytics logs goes to stderr):
 
@@ -14,7 +14,7 @@ and prints one JSON document to stdout (everything Ultralytics logs goes to stde
 Boxes and keypoints are in original-image pixels, detections in descending score order, the keypoint score is
 Ultralytics' keypoint confidence (`Results.keypoints.data[..., 2]`, the model's sigmoided visibility).
 
-What Ultralytics (8.4.190, see tools/models/requirements-tools.txt) does for `YOLO(onnx, task="pose").predict(
+What Ultralytics (8.4.190, see devtools/models/requirements-tools.txt) does for `YOLO(onnx, task="pose").predict(
 image, imgsz=640, conf=0.25, iou=0.7, rect=False, device="cpu")` on the Bx3x640x640 ONNX of prepare_models.py; our own
 decoder must reproduce it (engine/predictor.py, data/augment.py LetterBox, utils/nms.py, utils/ops.py):
 

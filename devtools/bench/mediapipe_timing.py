@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Per-image time of MediaPipe's legacy BlazePose solution, for the pose_ros benchmark (peer engine).
 
-Runs inside the MediaPipe reference venv ($POSE_ROS_CACHE/venv-mediapipe, tools/reference/mediapipe_env.py),
+Runs inside the MediaPipe reference venv ($POSE_ROS_CACHE/venv-mediapipe, devtools/reference/mediapipe_env.py),
 driven by run_bench.py through a pipe so that its frames alternate with pose_ros' own, frame by frame:
 
-    python tools/bench/mediapipe_timing.py IMAGE...
+    python devtools/bench/mediapipe_timing.py IMAGE...
 
 `mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1)` (pose_detection.tflite +
 pose_landmark_full.tflite: the weights pose_ros converts to ONNX), one Pose object for all images (static

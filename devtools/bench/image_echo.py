@@ -3,7 +3,7 @@
 header only, no model. publish -> answer time = the DDS/rclpy cost of one image round trip (the image one way,
 a tiny message back), which the pose node pays on top of its pipeline.
 
-    python tools/bench/image_echo.py [--image /bench/echo/image] [--answer /bench/echo/header]
+    python devtools/bench/image_echo.py [--image /bench/echo/image] [--answer /bench/echo/header]
 
 Same QoS as pose_node's image subscription (reliable, depth 1). Prints "ready" once subscribed.
 """

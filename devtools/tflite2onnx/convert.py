@@ -6,7 +6,7 @@ by ``pose_detection.tflite`` and ``pose_landmark_full.tflite`` from
 
 Usage (from the repository root)::
 
-    python -m tools.tflite2onnx.convert IN.tflite OUT.onnx
+    python -m devtools.tflite2onnx.convert IN.tflite OUT.onnx
 
 or ``convert(tflite_path, onnx_path)`` from Python.
 
@@ -470,7 +470,7 @@ class _Converter:
         model = helper.make_model(
             graph,
             opset_imports=[helper.make_opsetid("", OPSET)],
-            producer_name="pose_ros.tools.tflite2onnx",
+            producer_name="pose_ros.devtools.tflite2onnx",
         )
         model.ir_version = IR_VERSION
         helper.set_model_props(model, {"source_tflite_sha256": hashlib.sha256(self._raw).hexdigest()})
@@ -673,7 +673,7 @@ def convert(tflite_path: str | Path, onnx_path: str | Path, dynamic_batch: bool 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.tflite2onnx.convert",
+        prog="python -m devtools.tflite2onnx.convert",
         description="Convert a MediaPipe BlazePose .tflite model to ONNX (opset 17).",
     )
     parser.add_argument("tflite", type=Path, help="input .tflite file")

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """The MediaPipe reference environment: a test-only venv with mediapipe 0.10.14 for BlazePose parity tests.
 
-    python tools/reference/mediapipe_env.py [--rebuild] [-v]     # build if needed, print the venv's python
+    python devtools/reference/mediapipe_env.py [--rebuild] [-v]     # build if needed, print the venv's python
 
     from mediapipe_env import ensure_mediapipe_env, clean_env
     python = ensure_mediapipe_env()          # Path of $POSE_ROS_CACHE/venv-mediapipe/bin/python
-    subprocess.run([python, "tools/reference/mediapipe_pose.py", image], env=clean_env(), ...)
+    subprocess.run([python, "devtools/reference/mediapipe_pose.py", image], env=clean_env(), ...)
 
 Standard library only. The venv lives at $POSE_ROS_CACHE/venv-mediapipe (default POSE_ROS_CACHE=~/.cache/pose_ros)
 and is created with the *base* interpreter of the Python running this (so calling it from inside another venv, such

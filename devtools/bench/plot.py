@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """docs/benchmark.png from out/bench/results.json (run_bench.py calls it in the tool venv, where matplotlib is):
 
-    python tools/bench/plot.py results.json benchmark.png
+    python devtools/bench/plot.py results.json benchmark.png
 
 Three panels: where the time goes per config on bus.jpg (core stages, node overhead, raw ORT floor), crowd
 scaling, peer engines. Small on purpose (< 200 KB): 8-colour palette, 90 dpi.

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """make bench: how fast pose_ros is, and where its time goes, in one run on this machine.
 
-    python tools/bench/run_bench.py [--quick] [--warmup 3] [--runs 20] [--out docs] [--sections raw,node,...]
-    python tools/bench/run_bench.py --from-results out/bench/results.json   # re-render only, no measuring
+    python devtools/bench/run_bench.py [--quick] [--warmup 3] [--runs 20] [--out docs] [--sections raw,node,...]
+    python devtools/bench/run_bench.py --from-results out/bench/results.json   # re-render only, no measuring
 
 Sections (all by default; every case is timed after its warm-ups, cases interleaved round by round so a
 change of machine speed hits all of them alike; before each section the script waits up to --quiet-wait s
@@ -13,17 +13,17 @@ for other processes to calm down, and it reports how much CPU they took):
   pipeline  the core pipeline per stage (detect, preprocess, infer, decode) per config on the sample photos
   node      the installed pose_node in its own process over DDS, one frame at a time, publish -> PoseArray
             (matched by stamp), interleaved with the core pipeline in this process and with a transport probe
-            (tools/bench/image_echo.py); the node's own stage times from its /diagnostics; then the same for
+            (devtools/bench/image_echo.py); the node's own stage times from its /diagnostics; then the same for
             yolo11n_pose with a larger Fast DDS shared-memory segment (--shm-mb)
-  peers     ultralytics YOLO(onnx).predict() (tool venv, tools/bench/ultralytics_timing.py) and MediaPipe Pose
-            (mediapipe venv, tools/bench/mediapipe_timing.py) on the same photos and weights, their frames
+  peers     ultralytics YOLO(onnx).predict() (tool venv, devtools/bench/ultralytics_timing.py) and MediaPipe Pose
+            (mediapipe venv, devtools/bench/mediapipe_timing.py) on the same photos and weights, their frames
             alternating with ours
-  crowd     composite images with 1, 2, 4, 8 people (tools/bench/crowd.py)
+  crowd     composite images with 1, 2, 4, 8 people (devtools/bench/crowd.py)
   features  mode auto against both fixed modes on the crowd images; tracking id switches, smoothing jitter
             and lag on synthetic sequences of real poses with exact ground truth; their cost per frame
   memory    peak RSS of the node (VmHWM, from the node section) and of `python -m pose_ros infer`
 
-Writes docs/benchmark.md and docs/benchmark.png (tools/bench/plot.py, in the tool venv), each atomically and
+Writes docs/benchmark.md and docs/benchmark.png (devtools/bench/plot.py, in the tool venv), each atomically and
 once everything ran, plus the raw results (out/bench/results.json), the node logs and the crowd images
 (out/bench/). With --quick or --sections the report goes to out/bench/ unless --out is given, so a short or
 partial run never replaces the committed one. Nothing here asserts a timing: targets are reported, met or not.
@@ -48,7 +48,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(REPO), str(REPO / "tools" / "reference")]
+sys.path[:0] = [str(REPO), str(REPO / "devtools" / "reference")]
 
 # A private ROS domain, discovery on this host only (as the tests do), set before rclpy loads.
 os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(1, 100)))
@@ -63,7 +63,7 @@ from pose_ros.core.config import PoseConfig  # noqa: E402
 from pose_ros.core.models import resolve_model  # noqa: E402
 from pose_ros.core.pipeline import auto_parts, build_estimator  # noqa: E402
 from pose_ros.tools.sample_data import cache_dir, ensure_photos  # noqa: E402
-from tools.bench import crowd, report  # noqa: E402
+from devtools.bench import crowd, report  # noqa: E402
 
 SECTIONS = ("raw", "pipeline", "node", "peers", "crowd", "features", "memory")
 PHOTOS = ("astronaut.png", "camera.png", "grace_hopper.jpg", "bus.jpg", "zidane.jpg")
@@ -350,7 +350,7 @@ class RosProbe:
 
 
 class EchoProcess:
-    """tools/bench/image_echo.py in its own process: answers each image with its header (transport probe)."""
+    """devtools/bench/image_echo.py in its own process: answers each image with its header (transport probe)."""
 
     IMAGE, ANSWER = "/pose_bench/echo/image", "/pose_bench/echo/header"
 
@@ -359,7 +359,7 @@ class EchoProcess:
                                       "--answer", self.ANSWER], stdout=subprocess.PIPE, text=True)
         if self.proc.stdout.readline().strip() != "ready":
             self.stop()
-            raise RuntimeError("tools/bench/image_echo.py did not start")
+            raise RuntimeError("devtools/bench/image_echo.py did not start")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -477,7 +477,7 @@ def settled(sample):
 
 
 class PeerProcess:
-    """A peer engine's timing helper (tools/bench/*_timing.py) in its own venv, driven line by line: send an
+    """A peer engine's timing helper (devtools/bench/*_timing.py) in its own venv, driven line by line: send an
     image index, get its timing back. While it works, this process only waits on the pipe."""
 
     def __init__(self, cmd: list[str], env: dict):
@@ -640,10 +640,10 @@ def bench_auto_mode(args, photo_paths: dict[str, Path]) -> list[dict]:
 
 
 def bench_tracking_smoothing() -> dict:
-    """Id switches, jitter and lag on pose_ros.tools.synthetic_motion's sequences (the ones the tests assert
+    """Id switches, jitter and lag on devtools.fixtures.synthetic_motion's sequences (the ones the tests assert
     on, plus a harder one), and the per-frame cost of tracker + smoother. Exact ground truth, no model."""
     from pose_ros.core.tracking import TrackerConfig
-    from pose_ros.tools import synthetic_motion as sm
+    from devtools.fixtures import synthetic_motion as sm
 
     seeds = range(10)
     sequences = {name: (actors, 30, 2.0) for name, actors in sm.SCENARIOS.items()}
@@ -748,7 +748,7 @@ def notes(results: dict) -> dict:
                 "fed by this process one frame at a time: `sensor_msgs/Image` bgr8, reliable, depth 1; latency = "
                 "its `PoseArray` (matched by stamp) received - image published (`time.monotonic()`). In every "
                 "round each photo also goes once through the core pipeline in this process (\"core\") and once "
-                "through `tools/bench/image_echo.py`, an rclpy process that answers each image with its header "
+                "through `devtools/bench/image_echo.py`, an rclpy process that answers each image with its header "
                 "(\"transport\": the same image over DDS with the same QoS, a tiny message back, no model), so all "
                 "three see the same machine load. \"rest\" = e2e - core - transport: the node's own work around "
                 "the pipeline (callback -> worker hand-off, tracking, PoseArray building and publishing), within "
@@ -784,7 +784,7 @@ def notes(results: dict) -> dict:
                   "person (one detector pass on the whole image); `blazepose_full` as shipped also scans "
                   f"overlapping tiles ({tiles} on these photos) to find smaller people; `(tiling off)` does the "
                   "same work as MediaPipe.")
-    n["crowd"] = ("People cropped from the sample photos (`tools/bench/crowd.py`: astronaut, bus x3 + one mirrored, "
+    n["crowd"] = ("People cropped from the sample photos (`devtools/bench/crowd.py`: astronaut, bus x3 + one mirrored, "
                   "zidane, camera, grace_hopper), each scaled into a 320x360 cell of a grey 1280x720 canvas, so "
                   "the image and each person's size stay the same and only the count changes. \"found\" = people "
                   "the config reports; for bottom-up it must equal the intended count.")
@@ -820,7 +820,7 @@ def notes(results: dict) -> dict:
                           "per person) while the crowd is small and caps the cost when it grows.")
     if results.get("tracking_smoothing"):
         n["tracking_smoothing"] = (
-            "`pose_ros.tools.synthetic_motion`: the three people of bus.jpg (as yolo11n_pose finds them) moved "
+            "`devtools.fixtures.synthetic_motion`: the three people of bus.jpg (as yolo11n_pose finds them) moved "
             "along known paths with Gaussian detector noise, in a random order each frame; the tests assert on "
             "the same sequences. An id switch = an actor's reported id changing between two of its appearances. "
             "The last sequence is beyond the design (look-alikes crossing through one spot while hidden, 4 px "

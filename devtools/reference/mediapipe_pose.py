@@ -3,7 +3,7 @@
 
 Runs inside the MediaPipe reference venv ($POSE_ROS_CACHE/venv-mediapipe, built by mediapipe_env.py):
 
-    python tools/reference/mediapipe_pose.py IMAGE [IMAGE ...]
+    python devtools/reference/mediapipe_pose.py IMAGE [IMAGE ...]
 
 and prints exactly one JSON document to stdout (everything MediaPipe, absl, glog and TFLite log goes to stderr):
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prepare the ONNX models pose_ros runs (the "models step").
 
-    python3 tools/models/prepare_models.py [--only NAME ...] [--force] [--rebuild-venv]
+    python3 devtools/models/prepare_models.py [--only NAME ...] [--force] [--rebuild-venv]
 
 Standard library only, Python >= 3.10. Idempotent: a second run with nothing changed only checks the tool venv's
 stamp and each model's sha256 against the manifest, and exits within a second or two.
@@ -341,16 +341,16 @@ def build_yolo11n_pose(ctx: Context, out: Path) -> dict:
 # BlazePose (MediaPipe) ------------------------------------------------------------------------------------------------
 def build_blazepose(tflite_name: str) -> Callable[[Context, Path], dict]:
     """Build step for one BlazePose model: the .tflite from the pinned mediapipe wheel (sha256-checked by
-    tools/tflite2onnx/fetch.py), converted by the project's own converter in the tool venv."""
+    devtools/tflite2onnx/fetch.py), converted by the project's own converter in the tool venv."""
 
     def build(ctx: Context, out: Path) -> dict:
-        from tools.tflite2onnx.fetch import fetch_mediapipe_models  # stdlib only
+        from devtools.tflite2onnx.fetch import fetch_mediapipe_models  # stdlib only
 
         tflite_path = fetch_mediapipe_models(ctx.downloads)[tflite_name]
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(".tmp.onnx")
         # Dynamic batch: all people's crops go through the landmark model in one call.
-        run([ctx.tool_python, "-m", "tools.tflite2onnx.convert", "--dynamic-batch", tflite_path, tmp],
+        run([ctx.tool_python, "-m", "devtools.tflite2onnx.convert", "--dynamic-batch", tflite_path, tmp],
             env=ctx.tool_env(), cwd=REPO)
         os.replace(tmp, out)
         return {}
