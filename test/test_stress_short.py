@@ -18,7 +18,12 @@ def test_overload_is_survived_and_skipped_frames_are_counted(node_and_probe):
     result = stress.overload(node, probe, seconds=3.0, rate_hz=100.0, width=1920, height=1080)
     assert result.alive and result.answered >= 3
     assert result.answered < result.published  # newest-frame-only: no backlog is worked through
-    assert result.dropped_by_node > 0  # and what it skipped is counted in /diagnostics
+    # Every frame the node received is accounted for: answered, or counted as skipped for a newer one.
+    # (Which of the two queues drops the excess, the DDS depth-1 queue or the node's mailbox, is up to the
+    # scheduler: on some machines DDS drops them all before the node sees them.)
+    assert result.received_by_node == result.published_by_node + result.dropped_by_node, result
+    assert result.published_by_node == result.answered, result  # and every answer it sent arrived
+    assert result.received_by_node <= result.published
 
 
 def test_soak_answers_every_frame_without_memory_growth(node_and_probe):

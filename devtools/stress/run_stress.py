@@ -56,9 +56,11 @@ class OverloadResult:
     seconds: float
     rate_hz: float
     size: str
-    published: int
-    answered: int
-    dropped_by_node: int
+    published: int  # frames the probe published
+    answered: int  # PoseArrays the probe received for them
+    dropped_by_node: int  # frames the node received but skipped for a newer one (its /diagnostics)
+    received_by_node: int = 0  # frames the node received (its /diagnostics); the rest never reached it
+    published_by_node: int = 0  # PoseArrays the node says it published (its /diagnostics)
     latency_ms_first_half: dict = field(default_factory=dict)
     latency_ms_second_half: dict = field(default_factory=dict)
     rss_mb_start: float = 0.0
@@ -85,6 +87,10 @@ def _stats(values_s: list[float]) -> dict:
             "max": round(float(ms.max()), 1), "n": len(ms)}
 
 
+_DROPPED = "frames dropped (newer frame arrived)"
+_COUNTERS = ("frames received", "frames published", _DROPPED)
+
+
 class Probe:
     """A private rclpy context with an image publisher and collectors for poses and diagnostics."""
 
@@ -94,7 +100,7 @@ class Probe:
         self.node = rclpy.create_node("stress_probe", context=self.context)
         self.pub = self.node.create_publisher(Image, image_topic, QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
         self.answers: dict[int, float] = {}  # stamp (ns) -> receive time (s, time.time)
-        self.dropped = 0
+        self.counts: dict[str, int] = {}  # the node's latest /diagnostics frame counters
         self._cond = threading.Condition()
         self.node.create_subscription(PoseArray, "/pose_node/poses", self._on_poses, 100)
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
@@ -112,9 +118,20 @@ class Probe:
 
     def _on_diagnostics(self, msg: DiagnosticArray) -> None:
         for status in msg.status:
-            for kv in status.values:
-                if kv.key == "frames dropped (newer frame arrived)":
-                    self.dropped = int(kv.value)
+            values = {kv.key: kv.value for kv in status.values}
+            if "frames received" in values:
+                with self._cond:
+                    self.counts = {key: int(values[key]) for key in _COUNTERS if key in values}
+                    self._cond.notify_all()
+
+    def wait_accounted(self, timeout: float) -> bool:
+        """Wait until the node's counters account for every frame it received: published or dropped for a
+        newer one. The node guarantees that once it is idle; DDS may drop frames before they reach it."""
+        def accounted() -> bool:
+            c = self.counts
+            return bool(c) and c["frames received"] == c["frames published"] + c[_DROPPED]
+        with self._cond:
+            return self._cond.wait_for(accounted, timeout)
 
     def wait_subscriber(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -166,12 +183,14 @@ def overload(node: NodeProcess, probe: Probe, seconds: float, rate_hz: float, wi
     while (elapsed := time.monotonic() - start) < seconds:
         sent.append(probe.publish(msg))
         time.sleep(max(0.0, start + len(sent) * period - time.monotonic()))
-    time.sleep(2.0)  # the last answer and a diagnostics message
+    probe.wait_accounted(timeout=30.0)  # the last answer, and a diagnostics message after it
     answered = [(stamp, probe.answers[stamp] - stamp / 1e9) for stamp in sent if stamp in probe.answers]
     half = sent[0] + (sent[-1] - sent[0]) / 2 if sent else 0
     return OverloadResult(
         seconds=round(elapsed, 1), rate_hz=round(len(sent) / elapsed, 1), size=f"{width}x{height}",
-        published=len(sent), answered=len(answered), dropped_by_node=probe.dropped,
+        published=len(sent), answered=len(answered), dropped_by_node=probe.counts.get(_DROPPED, 0),
+        received_by_node=probe.counts.get("frames received", 0),
+        published_by_node=probe.counts.get("frames published", 0),
         latency_ms_first_half=_stats([lat for stamp, lat in answered if stamp < half]),
         latency_ms_second_half=_stats([lat for stamp, lat in answered if stamp >= half]),
         rss_mb_start=round(rss_start, 1), rss_mb_end=round(rss_mb(node.proc.pid), 1),
@@ -231,8 +250,8 @@ def _latency(stats: dict) -> str:
 
 
 def _lost(over: OverloadResult) -> int:
-    """Frames neither answered nor counted by the node: the publisher's DDS queue (depth 1) replaced them."""
-    return over.published - over.answered - over.dropped_by_node
+    """Frames that never reached the node: the DDS queues (depth 1) replaced them on the way."""
+    return over.published - over.received_by_node
 
 
 def write_report(path: Path, over: OverloadResult, soaked: SoakResult, cases: CorpusResult | None) -> None:
