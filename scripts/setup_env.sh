@@ -69,8 +69,8 @@ log "colcon build (incremental)"
 )
 
 # --- 3. models and sample data ----------------------------------------------------------------
-"$POSE_ROS_VENV/bin/python" "$repo/tools/models/prepare_models.py"
+"$POSE_ROS_VENV/bin/python" "$repo/devtools/models/prepare_models.py"
 "$POSE_ROS_VENV/bin/python" -m pose_ros.tools.sample_data --quiet
 # Test-only reference environment (mediapipe 0.10.14 for the BlazePose parity test); never used at runtime.
-"$POSE_ROS_VENV/bin/python" "$repo/tools/reference/mediapipe_env.py" > /dev/null
+"$POSE_ROS_VENV/bin/python" "$repo/devtools/reference/mediapipe_env.py" > /dev/null
 log "done"

@@ -1,6 +1,6 @@
 """Offline bag annotation (pose_ros.tools.annotate) with the real model on the sample photos: the output bag,
-read back with rosbags and the project's own message definitions, holds one PoseArray per frame equal to the
-core estimator's result on the same frame."""
+read back with rosbags and the project's own message definitions, holds one PoseArray per frame equal to what a
+PoseStream (the node's per-camera stream: tracking on) gives for the same frames in the same order."""
 import io
 import logging
 import subprocess
@@ -14,7 +14,8 @@ from rosbags.interfaces import QosDurability
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 
 from pose_ros.core.config import PoseConfig
-from pose_ros.core.pipeline import build_estimator
+from pose_ros.core.pipeline import build_estimator, build_models
+from pose_ros.core.stream import Frame, PoseStream, StreamResult
 from pose_ros.tools.annotate import (AnnotateError, OutputTopics, ProgressPrinter, annotate_bag, header_msg,
                                      pose_array_msg, skeleton_info_msg)
 from pose_ros.tools.bags import image_msg, read_images, sample_bag, typestore
@@ -74,8 +75,14 @@ def stamp_ns(header):
     return header.stamp.sec * 10**9 + header.stamp.nanosec
 
 
+def stream_of(images_and_stamps):
+    """The poses a fresh PoseStream (tracking on, as the node's) gives for (image, stamp ns) in order."""
+    stream = PoseStream(build_models(CONFIG))
+    return [stream.process(Frame(image, stamp / 1e9, "camera")).poses for image, stamp in images_and_stamps]
+
+
 def assert_poses_match(msg, expected, image_hw):
-    """A PoseArray read back equals the core's Poses of the same frame."""
+    """A PoseArray read back equals the stream's Poses of the same frame, track ids included."""
     assert (msg.skeleton, msg.model) == ("coco17", CONFIG.model)
     assert (msg.image_height, msg.image_width) == image_hw
     assert len(msg.people) == len(expected)
@@ -83,7 +90,7 @@ def assert_poses_match(msg, expected, image_hw):
                                               expected.keypoints):
         np.testing.assert_allclose(person.box, box, atol=1e-3)
         assert person.score == pytest.approx(float(score), abs=1e-5)
-        assert person.track_id == track == -1
+        assert person.track_id == track >= 1  # tracked, as the node tracks
         assert len(person.keypoint_x) == len(person.keypoint_y) == len(person.keypoint_score) == 17
         np.testing.assert_allclose(np.stack([person.keypoint_x, person.keypoint_y, person.keypoint_score], 1),
                                    kps, atol=1e-3)
@@ -114,8 +121,7 @@ def test_mcap_bag_gets_one_pose_array_per_frame_equal_to_the_core(mcap_run, fram
     assert [stamp_ns(p[2].header) for p in poses] == [f.stamp_ns for f, _ in frames]
     assert [p[2].header.frame_id for p in poses] == [f.frame_id for f, _ in frames] == ["camera"] * len(frames)
     people = 0
-    for (_, _, msg, _), (_, image) in zip(poses, frames):
-        expected = estimator(image)
+    for (_, _, msg, _), (_, image), expected in zip(poses, frames, stream_of((i, f.stamp_ns) for f, i in frames)):
         assert_poses_match(msg, expected, image.shape[:2])
         people += len(expected)
     assert summary.people == people >= len(PHOTOS)
@@ -164,10 +170,10 @@ def test_compressed_image_topic(photos, tmp_path, estimator, store):
     poses = topics["/people/found"]
     assert [p[0] for p in poses] == [s + 5 for s in stamps]
     assert [stamp_ns(p[2].header) for p in poses] == stamps
-    for (_, _, msg, _), jpeg in zip(poses, jpegs):
-        image = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+    images = [cv2.imdecode(jpeg, cv2.IMREAD_COLOR) for jpeg in jpegs]
+    for (_, _, msg, _), image, expected in zip(poses, images, stream_of(zip(images, stamps))):
         assert msg.header.frame_id == "cam"
-        assert_poses_match(msg, estimator(image), image.shape[:2])
+        assert_poses_match(msg, expected, image.shape[:2])
         assert len(msg.people) >= 1
 
 
@@ -212,13 +218,12 @@ def test_messages_are_byte_identical_to_the_node_conversions(bus_image, estimato
 
     from pose_ros.node import conversions
 
-    poses = estimator(bus_image)
-    assert len(poses) >= 3
     stamp = 1_700_000_000 * 10**9 + 123
+    result = PoseStream(build_models(CONFIG)).process(Frame(bus_image, stamp / 1e9, "camera"))
+    assert isinstance(result, StreamResult) and len(result.poses) >= 3 and (result.poses.track_ids >= 1).all()
     header = Header(stamp=Time(sec=stamp // 10**9, nanosec=stamp % 10**9), frame_id="camera")
-    node_msg = conversions.poses_to_msg(poses, header, CONFIG.model, bus_image.shape[:2], "bottom_up")
-    ours = pose_array_msg(store, poses, header_msg(store, stamp, "camera"), CONFIG.model, bus_image.shape[:2],
-                          "bottom_up")
+    node_msg = conversions.pose_array_msg(result, header)
+    ours = pose_array_msg(store, result, header_msg(store, stamp, "camera"))
     assert_same_cdr(store, ours, serialize_message(node_msg), "pose_ros/msg/PoseArray")
     node_info = conversions.skeleton_info_msg(estimator.skeleton, CONFIG.model, header)
     our_info = skeleton_info_msg(store, estimator.skeleton, CONFIG.model, header_msg(store, stamp, "camera"))

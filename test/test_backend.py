@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from pose_ros.core.backend import BackendOptions, OrtBackend, select_providers
+from pose_ros.core.runtime.backend import BackendOptions, OrtBackend, select_providers
 from pose_ros.core.models import resolve_model
 
 ALL = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]

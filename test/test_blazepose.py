@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-from pose_ros.core import blazepose as bp
+from pose_ros.core.families.blazepose import detector, landmarks, regions
 from pose_ros.core.skeletons import BLAZEPOSE33, COCO17, keypoint_mapping
 
 
 def test_anchor_grid_matches_the_model_output_layout():
-    anchors = bp.ssd_anchors()
+    anchors = detector.ssd_anchors()
     assert anchors.shape == (2254, 2)  # 28*28*2 + 14*14*2 + 7*7*6
     np.testing.assert_allclose(anchors[:2], [[0.5 / 28, 0.5 / 28]] * 2)  # two anchors per stride-8 cell
     np.testing.assert_allclose(anchors[2], [1.5 / 28, 0.5 / 28])
@@ -19,11 +19,11 @@ def test_weighted_nms_averages_overlapping_detections_by_score():
     boxes = np.array([[0, 0, 10, 10], [1, 0, 11, 10], [50, 50, 60, 60]], np.float32)
     scores = np.array([0.6, 0.9, 0.7], np.float32)
     kps = np.array([[[0, 0]], [[3, 3]], [[9, 9]]], np.float32)
-    kept_boxes, kept_scores, kept_kps = bp.weighted_nms(boxes, scores, kps, 0.3, 10)
+    kept_boxes, kept_scores, kept_kps = detector.weighted_nms(boxes, scores, kps, 0.3, 10)
     np.testing.assert_allclose(kept_scores, [0.9, 0.7])  # the best score of each group
     np.testing.assert_allclose(kept_boxes[0], [0.6, 0, 10.6, 10], atol=1e-5)  # (0.6*0 + 0.9*1) / 1.5
     np.testing.assert_allclose(kept_kps[0, 0], [1.8, 1.8], atol=1e-5)
-    assert bp.weighted_nms(boxes, scores, kps, 0.3, 1)[1].tolist() == pytest.approx([0.9])
+    assert detector.weighted_nms(boxes, scores, kps, 0.3, 1)[1].tolist() == pytest.approx([0.9])
 
 
 @pytest.mark.parametrize("end_offset, rotation_deg", [
@@ -34,17 +34,18 @@ def test_weighted_nms_averages_overlapping_detections_by_score():
 ])
 def test_person_region_centre_size_and_rotation(end_offset, rotation_deg):
     keypoints = np.array([[[200, 300], [200 + end_offset[0], 300 + end_offset[1]], [0, 0], [0, 0]]], np.float32)
-    centres, sides, rotations = bp.person_regions(keypoints)
-    np.testing.assert_allclose(centres, [[200, 300]])
-    np.testing.assert_allclose(sides, [2 * 100 * 1.25])
-    assert abs((np.degrees(rotations[0]) - rotation_deg + 180) % 360 - 180) < 1e-4
+    found = regions.regions_from_alignment(keypoints[..., :2])
+    np.testing.assert_allclose(found.centres, [[200, 300]])
+    np.testing.assert_allclose(found.sides, [2 * 100 * 1.25])
+    assert abs((np.degrees(found.rotations[0]) - rotation_deg + 180) % 360 - 180) < 1e-4
 
 
 @pytest.mark.parametrize("rotation_deg", [0.0, 30.0, -120.0])
 def test_crop_matrix_maps_the_region_onto_the_crop(rotation_deg):
     centre, side, rotation = np.array([[320.0, 240.0]]), np.array([100.0]), np.radians([rotation_deg])
-    matrix = bp.crop_matrices(centre, side, rotation)[0]
-    corners = bp.region_corners(centre, side, rotation)[0]
+    region = regions.PersonRegions(centre, side, rotation)
+    matrix = landmarks.crop_matrices(region)[0]
+    corners = region.corners()[0]
     mapped = corners @ matrix[:, :2].T + matrix[:, 2]
     np.testing.assert_allclose(mapped, [[0, 256], [0, 0], [256, 0], [256, 256]], atol=1e-3)
     np.testing.assert_allclose(centre[0] @ matrix[:, :2].T + matrix[:, 2], [128, 128], atol=1e-3)
@@ -56,7 +57,7 @@ def test_heatmap_refinement_moves_confident_landmarks_to_the_weighted_peak():
     heatmaps[0, 11, 20, 0] = 5.0  # and the cell below it
     heatmaps[0, 40, 40, 1] = -1.0  # landmark 1: nothing confident (sigmoid(-1) < 0.5): untouched
     xy = np.array([[[21.5 / 64, 12.2 / 64], [40.3 / 64, 40.7 / 64]]], np.float32)
-    refined = bp.refine_from_heatmap(xy, heatmaps)
+    refined = landmarks.refine_from_heatmap(xy, heatmaps)
     np.testing.assert_allclose(refined[0, 0] * 64, [20.0, 10.5], atol=1e-3)
     np.testing.assert_allclose(refined[0, 1], xy[0, 1])
 
@@ -67,10 +68,10 @@ def test_regions_from_coco_people_centre_on_the_hips_and_point_to_the_shoulders(
     kps[0, [5, 6], :2] = [[90, 100], [110, 100]]
     kps[0, [15, 16], :2] = [[95, 300], [105, 300]]
     kps[0, [5, 6, 11, 12, 15, 16], 2] = 0.9
-    centres, sides, rotations = bp.regions_from_coco_keypoints(np.array([[80, 90, 120, 310]], np.float32), kps)
-    np.testing.assert_allclose(centres, [[100, 200]])
-    assert sides[0] == pytest.approx(2 * np.hypot(10, 100) * 1.15 * 1.25, rel=1e-4)  # farthest: a shoulder
-    assert rotations[0] == pytest.approx(0.0, abs=1e-6)
+    found = regions.regions_from_coco_keypoints(np.array([[80, 90, 120, 310]], np.float32), kps, min_score=0.3)
+    np.testing.assert_allclose(found.centres, [[100, 200]])
+    assert found.sides[0] == pytest.approx(2 * np.hypot(10, 100) * 1.15 * 1.25, rel=1e-4)  # farthest: a shoulder
+    assert found.rotations[0] == pytest.approx(0.0, abs=1e-6)
 
 
 def test_coco_mapping_picks_the_same_joints_by_name():
@@ -82,9 +83,9 @@ def test_coco_mapping_picks_the_same_joints_by_name():
 
 
 def test_detection_windows_cover_the_image_with_overlapping_tiles():
-    windows = bp.detection_windows(1080, 810, tiled=True)
+    windows = detector.detection_windows(1080, 810, tiled=True)
     assert windows[0] == (0, 0, 810, 1080)
     tiles = windows[1:]
     assert {w[2] for w in tiles} == {540} and len(tiles) == 2 * 3
     assert max(x + w for x, _, w, _ in tiles) == 810 and max(y + h for _, y, _, h in tiles) == 1080
-    assert bp.detection_windows(1080, 810, tiled=False) == windows[:1]
+    assert detector.detection_windows(1080, 810, tiled=False) == windows[:1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pose_ros.core.depth import StampMatcher, depth_from_image, keypoints_to_3d
+from pose_ros.core.stream.depth import StampMatcher, depth_from_image, keypoints_to_3d
 
 H, W = 480, 640
 FX, FY, CX, CY = 500.0, 520.0, 319.5, 239.5

@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from pose_ros.core.pipeline import batches_frames, build_estimator, estimate_frames
-from pose_ros.core.yolo_pose import YoloPose
+from pose_ros.core.families.yolo_pose import YoloPose
+from pose_ros.core.pipeline import build_estimator
 
 PHOTOS = ("bus.jpg", "zidane.jpg", "astronaut.png")
 
@@ -26,15 +26,15 @@ def assert_same_people(together, alone):
 
 
 def test_the_shipped_bottom_up_model_takes_a_batch_and_answers_each_frame_as_alone(yolo_estimator, images):
-    assert batches_frames(yolo_estimator)
+    assert yolo_estimator.can_batch
     alone = [yolo_estimator(image) for image in images]
-    together = estimate_frames(yolo_estimator, images)
+    together = yolo_estimator.batch(images)
     assert [len(p) for p in together] == [len(p) for p in alone]
     for t, a in zip(together, alone):
         assert_same_people(t, a)
     assert set(yolo_estimator.timings) == {"preprocess", "infer", "decode"}
     # The reused batch tensor follows the number of frames.
-    for t, a in zip(estimate_frames(yolo_estimator, images[:2]), alone[:2]):
+    for t, a in zip(yolo_estimator.batch(images[:2]), alone[:2]):
         assert_same_people(t, a)
 
 
@@ -55,8 +55,8 @@ class _BatchOfOne:
 def test_a_model_with_a_fixed_batch_runs_the_frames_one_by_one(yolo_estimator, images):
     fixed = _BatchOfOne(yolo_estimator.backend)
     estimator = YoloPose(fixed, yolo_estimator.skeleton, yolo_estimator.input_hw, yolo_estimator.config)
-    assert not batches_frames(estimator)
-    together = estimate_frames(estimator, images)
+    assert not estimator.can_batch
+    together = estimator.batch(images)
     assert fixed.calls == [1, 1, 1]
     for t, image in zip(together, images):
         assert_same_people(t, yolo_estimator(image))
@@ -67,7 +67,7 @@ def test_top_down_frames_are_estimated_one_by_one(images):
 
     estimator = build_estimator(PoseConfig(mode="top_down", model="blazepose_landmark_full",
                                            detector="yolo11n_pose", device="cpu"))
-    assert not batches_frames(estimator)
-    for t, image in zip(estimate_frames(estimator, images[:2]), images[:2]):
+    assert not estimator.can_batch
+    for t, image in zip(estimator.batch(images[:2]), images[:2]):
         a = estimator(image)
         np.testing.assert_array_equal(t.keypoints, a.keypoints)

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from pose_ros.core.backend import BackendError
+from pose_ros.core.runtime.backend import BackendError
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.models import ModelError, default_model_dir, file_sha256
 from pose_ros.core.pipeline import build_estimator

@@ -61,7 +61,7 @@ def test_invalid_config_is_rejected_before_any_model_loads(field, value, message
 
 
 def test_config_is_checked_against_the_manifest_without_loading(model_copy):
-    resolved = resolve_config(PoseConfig(model_dir=str(model_copy)))
+    (resolved,) = resolve_config(PoseConfig(model_dir=str(model_copy))).values()
     assert resolved.model.name == "yolo11n_pose" and resolved.detector is None and resolved.skeleton.name == "coco17"
 
 

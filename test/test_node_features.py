@@ -46,9 +46,9 @@ def _set(ros, *params, atomically=False):
 
 def test_lifecycle_transitions_drive_subscription_and_model(ros, bus_image):
     node = ros.pose_node(wait_active=False, autostart=False, device="cpu")
-    assert ros.lifecycle_state() == "unconfigured" and node._estimator is None
+    assert ros.lifecycle_state() == "unconfigured" and node._models is None
     assert ros.change_state("configure") and ros.lifecycle_state() == "inactive"
-    assert node._estimator is not None  # model loaded at configure
+    assert node._models is not None  # model loaded at configure
     poses = Collector()
     ros.probe.create_subscription(PoseArray, "/pose_node/poses", poses, 10)
     pub = ros.probe.create_publisher(Image, "/image", RELIABLE)
@@ -59,7 +59,7 @@ def test_lifecycle_transitions_drive_subscription_and_model(ros, bus_image):
     assert ros.change_state("deactivate") and ros.lifecycle_state() == "inactive"
     assert pub.get_subscription_count() == 0
     assert ros.change_state("cleanup") and ros.lifecycle_state() == "unconfigured"
-    assert node._estimator is None  # the session is released
+    assert node._models is None  # the session is released
     assert ros.change_state("configure") and ros.change_state("activate")
     ros.wait_for_subscribers(pub)
     assert len(_answer(pub, poses, image_msg(bus_image, 2)).people) >= 3
@@ -89,7 +89,7 @@ def test_thresholds_change_live(ros, bus_image):
 @pytest.mark.parametrize("name, value, reason", [
     ("device", "tpu", "valid: auto, cpu, cuda, tensorrt"),
     ("mode", "sideways", "valid: bottom_up, top_down"),
-    ("mode", "top_down", "is a bottom_up model"),
+    ("detector", "nope", "detector: unknown model 'nope'"),  # named even in bottom_up mode, which does not use it
     ("model", "nope", "installed: blazepose_detector, blazepose_landmark_full, yolo11n_pose"),
     ("skeleton", "blazepose33", "cannot output skeleton 'blazepose33'"),
     ("person_threshold", 1.5, ""),  # outside the descriptor's range

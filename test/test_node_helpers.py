@@ -5,7 +5,7 @@ import pytest
 
 from pose_ros.node.health import ERROR, OK, WARN, CameraHealth, ErrorThrottle
 from pose_ros.node.latest_slot import LatestFrames
-from pose_ros.node.pose_node import camera_prefixes
+from pose_ros.node.cameras import output_namespaces
 
 
 def test_mailbox_hands_over_only_the_newest_frame_per_camera_and_counts_the_replaced():
@@ -84,13 +84,16 @@ def test_health_reports_stage_latency_and_age():
     assert values["latency infer (ms)"] == "50.0" and values["input age at publish (ms)"] == "100.0"
 
 
-@pytest.mark.parametrize("topics, prefixes", [
-    (["image"], ["~/"]),
-    (["/front/image_raw", "/rear/image_raw"], ["~/front/", "~/rear/"]),
-    (["/cam/left/image", "/cam/left/image_rect"], ["~/left/", "~/left_1/"]),
+@pytest.mark.parametrize("topics, names, prefixes", [
+    (["image"], (), ["~/"]),
+    (["/front/image_raw", "/rear/image_raw"], (), ["~/front/", "~/rear/"]),
+    # the camera's whole path, not its last meaningful part (which both share here)
+    (["/front/color/image_raw", "/rear/color/image_raw"], (), ["~/front/color/", "~/rear/color/"]),
+    (["/cam/left/image", "/cam/left/image_rect"], (), ["~/cam/left/image/", "~/cam/left/image_rect/"]),
+    (["/a/image_raw", "/b/image_raw"], ("front", "rear"), ["~/front/", "~/rear/"]),
 ])
-def test_each_camera_gets_its_own_output_namespace(topics, prefixes):
-    assert camera_prefixes(topics) == prefixes
+def test_each_camera_gets_its_own_output_namespace(topics, names, prefixes):
+    assert output_namespaces(topics, names) == prefixes
 
 
 def test_health_and_throttle_can_be_read_while_other_threads_write():

@@ -14,8 +14,9 @@ import cv2
 import numpy as np
 import pytest
 
-from pose_ros.core import blazepose as bp
-from pose_ros.core.blazepose import BlazePoseLandmarks
+from pose_ros.core.families.blazepose import BlazePoseLandmarks
+from pose_ros.core.result import Poses
+from pose_ros.core.skeletons import BLAZEPOSE_ALIGNMENT
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.pipeline import build_estimator
 
@@ -52,14 +53,22 @@ def mediapipe_like():
 
 
 class _FixedRegion:
-    """Region source that hands the landmark stage MediaPipe's own region (test double for the detector)."""
+    """Detector double that hands the landmark stage MediaPipe's own region: one person whose alignment points
+    (hips' centre, full-body circle point) make exactly that region."""
 
     def __init__(self, centre_x, centre_y, side, rotation):
-        self._regions = bp.PersonRegions(np.ones(1, np.float32), np.array([[centre_x, centre_y]], np.float32),
-                                         np.array([side], np.float32), np.array([rotation], np.float32))
+        up = np.array([np.sin(rotation), -np.cos(rotation)]) * side / (2 * 1.25)  # centre -> circle point
+        points = np.zeros((1, 4, 3), np.float32)
+        points[0, 0] = [centre_x, centre_y, 1.0]
+        points[0, 1] = [centre_x + up[0], centre_y + up[1], 1.0]
+        self._people = Poses(np.zeros((1, 4), np.float32), np.ones(1, np.float32), points, BLAZEPOSE_ALIGNMENT)
+        self.name = "mediapipe_region"
 
-    def regions(self, image):
-        return self._regions
+    def __call__(self, image):
+        return self._people
+
+    def with_config(self, config):
+        return self
 
 
 def _bound(image) -> float:
@@ -71,9 +80,9 @@ def test_detector_alignment_points_agree_with_mediapipe(name, photos, reference,
     """Detector stage: the two points the region is built from (mid-hip, full-body circle)."""
     ref = reference[name]["detection"]
     image = cv2.imread(str(photos[name]), cv2.IMREAD_COLOR)
-    ours = mediapipe_like.detector.detect(image)
-    assert ours.scores[0] == pytest.approx(ref["score"], abs=0.01)
-    error = np.hypot(*(ours.keypoints[0, :2] - np.array(ref["keypoints"])[:2]).T)
+    _, scores, points = mediapipe_like.detector.detect(image)
+    assert scores[0] == pytest.approx(ref["score"], abs=0.01)
+    error = np.hypot(*(points[0, :2] - np.array(ref["keypoints"])[:2]).T)
     assert error.max() <= _bound(image), f"{name}: alignment points off by {error} px"
 
 
@@ -91,6 +100,8 @@ def test_landmarks_from_mediapipes_region_agree_with_mediapipe(name, photos, ref
     image = cv2.imread(str(photos[name]), cv2.IMREAD_COLOR)
     landmark_stage = BlazePoseLandmarks(mediapipe_like.backend, _FixedRegion(*ref["region"]),
                                         mediapipe_like.config, mediapipe_like.skeleton)
+    np.testing.assert_allclose(landmark_stage.regions(landmark_stage.detector(image)).sides, [ref["region"][2]],
+                               rtol=1e-5)
     ours = landmark_stage(image)
     ref_landmarks = np.array(ref["landmarks"])  # (33, 5): x_px, y_px, z, visibility, presence
     visible = ref_landmarks[:, 3] > 0.5

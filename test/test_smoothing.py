@@ -7,7 +7,7 @@ import pytest
 from pose_ros.core.config import ConfigError
 from pose_ros.core.result import Poses
 from pose_ros.core.skeletons import BLAZEPOSE33, COCO17
-from pose_ros.core.smoothing import OneEuroFilter, PoseSmoother, SmootherConfig
+from pose_ros.core.stream.smoothing import OneEuroFilter, PoseSmoother, SmootherConfig
 from devtools.fixtures.synthetic_motion import RATE_HZ, STILL_POSE, poses_of, steady_state_lag, still_pose_jitter
 
 RATE = RATE_HZ

@@ -11,9 +11,11 @@ import pytest
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.result import Poses
 from pose_ros.core.skeletons import COCO17
-from pose_ros.core.topdown import (MMPOSE_MEAN, MMPOSE_STD, TopDownKeypoints, box_to_center_scale, crop_batch,
-                                   crop_warp_matrices, decode_heatmap, decode_simcc, invert_affine,
-                                   keypoint_confidence, transform_points)
+from pose_ros.core.families.mmpose.codecs import decode_heatmap, decode_simcc, keypoint_confidence
+from pose_ros.core.families.mmpose.crops import (MMPOSE_MEAN, MMPOSE_STD, box_to_center_scale, crop_batch,
+                                                 crop_warp_matrices)
+from pose_ros.core.families.mmpose.model import TopDownKeypoints
+from pose_ros.core.geometry import invert_affine, transform_points
 
 K = COCO17.num_keypoints
 RTMPOSE_SIGMA = {(192, 256): (4.9, 5.66), (288, 384): (6.0, 6.93)}  # SimCCLabel sigma (bins) per input (w, h)
@@ -308,10 +310,23 @@ class RecordingBackendDouble:
         return [np.concatenate([o, np.zeros((missing, *o.shape[1:]), o.dtype)]) for o in outputs]
 
 
+class DetectorDouble:
+    """A person detector that finds the given boxes (detectors are PoseModels: Poses out, with_config)."""
+
+    def __init__(self, boxes, scores, config=None):
+        self.boxes, self.scores, self.config = boxes, scores, config
+
+    def __call__(self, image):
+        n = len(self.scores)
+        return Poses(np.array(self.boxes, np.float32).reshape(n, 4), np.array(self.scores, np.float32),
+                     np.zeros((n, K, 3), np.float32), COCO17)
+
+    def with_config(self, config):
+        return self
+
+
 def detector_double(boxes, scores):
-    def detect(image):
-        return np.array(boxes, np.float32), np.array(scores, np.float32)
-    return detect
+    return DetectorDouble(boxes, scores)
 
 
 BOXES = [[100, 80, 220, 400], [300, 50, 380, 300], [420, 200, 600, 460]]
@@ -391,15 +406,12 @@ def test_with_config_keeps_model_and_detector():
     assert changed.backend is backend and changed.detector is detect and changed.refine == "dark"
     assert changed.config.keypoint_threshold == 0.7 and changed.family == "heatmap"
 
-    class ConfigurableDetectorDouble:
+    class ConfigurableDetectorDouble(DetectorDouble):
         def __init__(self, config):
-            self.config = config
+            super().__init__(np.zeros((0, 4)), np.zeros(0), config)
 
         def with_config(self, config):
             return ConfigurableDetectorDouble(config)
-
-        def __call__(self, image):
-            return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
 
     estimator = TopDownKeypoints(backend, COCO17, (256, 192), "simcc", PoseConfig(),
                                  ConfigurableDetectorDouble(PoseConfig()))

@@ -9,13 +9,14 @@ from scipy.optimize import linear_sum_assignment
 
 import torch  # a test dependency (requirements/test.txt)
 
-from pose_ros.core.backend import BackendOptions, OrtBackend
-from pose_ros.core.blazepose import LANDMARK_SIZE, crop_matrices
+from pose_ros.core.runtime.backend import BackendOptions, OrtBackend
+from pose_ros.core.families.blazepose.landmarks import LANDMARK_SIZE, crop_matrices
+from pose_ros.core.families.blazepose.regions import PersonRegions
 from pose_ros.core.config import ConfigError, PoseConfig
 from pose_ros.core.geometry import Letterbox
 from pose_ros.core.models import resolve_model
 from pose_ros.core.pipeline import build_estimator
-from pose_ros.core.torch_ops import TorchPreprocessor, use_torch
+from pose_ros.core.runtime.torch_ops import TorchPreprocessor, use_torch
 
 PHOTOS = ("bus.jpg", "zidane.jpg", "astronaut.png", "grace_hopper.jpg")
 
@@ -50,7 +51,7 @@ def _regions(image: np.ndarray, n: int = 4, seed: int = 0):
     centres = rng.uniform((-0.1 * w, -0.1 * h), (1.1 * w, 1.1 * h), (n, 2)).astype(np.float32)
     sides = rng.uniform(0.2, 0.9, n).astype(np.float32) * min(h, w)
     rotations = rng.uniform(-np.pi, np.pi, n).astype(np.float32)
-    return crop_matrices(centres, sides, rotations)
+    return crop_matrices(PersonRegions(centres, sides, rotations))
 
 
 @pytest.mark.parametrize("name", PHOTOS)

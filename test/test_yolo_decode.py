@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from pose_ros.core.yolo_pose import decode_yolo_pose
+from pose_ros.core.families.yolo_pose.decode import decode_yolo_pose
 
 K = 17
 

@@ -58,7 +58,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from pose_ros.core.backend import BackendOptions, OrtBackend  # noqa: E402
+from pose_ros.core.runtime.backend import BackendOptions, OrtBackend  # noqa: E402
 from pose_ros.core.config import PoseConfig  # noqa: E402
 from pose_ros.core.models import resolve_model  # noqa: E402
 from pose_ros.core.pipeline import auto_parts, build_estimator  # noqa: E402
@@ -642,7 +642,7 @@ def bench_auto_mode(args, photo_paths: dict[str, Path]) -> list[dict]:
 def bench_tracking_smoothing() -> dict:
     """Id switches, jitter and lag on devtools.fixtures.synthetic_motion's sequences (the ones the tests assert
     on, plus a harder one), and the per-frame cost of tracker + smoother. Exact ground truth, no model."""
-    from pose_ros.core.tracking import TrackerConfig
+    from pose_ros.core.stream.tracking import TrackerConfig
     from devtools.fixtures import synthetic_motion as sm
 
     seeds = range(10)
@@ -768,7 +768,7 @@ def notes(results: dict) -> dict:
                 f"{small['mb']:.1f} MB ({small['photo']}) up to {big['transport_ms']:.1f} ms for {big['mb']:.1f} MB "
                 f"({big['photo']}): it grows with the bytes of the raw image), and the node's own rest "
                 f"(median {rest:.1f} ms).")
-    from pose_ros.core.blazepose import detection_windows
+    from pose_ros.core.families.blazepose.detector import detection_windows
 
     counts = sorted({len(detection_windows(*(int(v) for v in r["image"].split("x")[::-1]), True)) - 1
                      for r in results.get("peers", {}).get("mediapipe", []) if "image" in r})
@@ -835,7 +835,7 @@ def notes(results: dict) -> dict:
 
 def analysis(results: dict) -> str:
     """A number-driven paragraph about every target that is not met."""
-    from pose_ros.core.blazepose import detection_windows
+    from pose_ros.core.families.blazepose.detector import detection_windows
 
     lines = []
     for t in results["targets"]:

@@ -11,9 +11,10 @@ from pose_ros.core.result import Poses
 
 @dataclass(frozen=True)
 class SkeletonAnnotator:
-    """Limbs and joints whose keypoint scores reach ``min_score``."""
+    """Limbs and joints that are published as found (score > 0: at or above the keypoint_threshold the poses
+    were made with); ``min_score`` draws only the surer ones."""
 
-    min_score: float = 0.5
+    min_score: float = 0.0
     thickness: int = 2
     radius: int = 3
     limb_color: tuple[int, int, int] = (255, 128, 0)
@@ -22,7 +23,7 @@ class SkeletonAnnotator:
     def annotate(self, image: np.ndarray, poses: Poses) -> np.ndarray:
         edges = np.asarray(poses.skeleton.edges, dtype=np.int64).reshape(-1, 2)
         for kps in poses.keypoints:
-            visible = kps[:, 2] >= self.min_score
+            visible = (kps[:, 2] > 0) & (kps[:, 2] >= self.min_score)
             xy = np.round(kps[:, :2]).astype(np.int32)
             for a, b in edges[visible[edges[:, 0]] & visible[edges[:, 1]]]:
                 cv2.line(image, tuple(xy[a]), tuple(xy[b]), self.limb_color, self.thickness, cv2.LINE_AA)

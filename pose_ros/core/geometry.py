@@ -1,4 +1,5 @@
-"""Pure geometry: the letterbox transform between a source image and a model's square input."""
+"""Pure geometry shared by the model families: the letterbox transform between a source image and a model's
+input, clipping, rotations and affine maps (numpy only)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -81,3 +82,44 @@ def clip_points(xy: np.ndarray, height: int, width: int) -> None:
     """Clip points (..., 2) to the image, in place."""
     np.clip(xy[..., 0], 0, width, out=xy[..., 0])
     np.clip(xy[..., 1], 0, height, out=xy[..., 1])
+
+
+def normalize_angle(angle: np.ndarray) -> np.ndarray:
+    """Angles (radians) wrapped into [-pi, pi)."""
+    return (angle + np.pi) % (2 * np.pi) - np.pi
+
+
+def upright_rotation(up: np.ndarray) -> np.ndarray:
+    """Rotation (radians, image coordinates: y down) that turns the direction ``up`` (..., 2) to point up the
+    image, as MediaPipe's alignment-points rotation (target angle 90 degrees); in [-pi, pi)."""
+    return normalize_angle(np.pi / 2 - np.arctan2(-up[..., 1], up[..., 0]))
+
+
+def rotate(xy: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Vectors ``xy`` (..., 2) rotated by ``angle`` (radians, broadcast against ``xy[..., 0]``)."""
+    cos, sin = np.cos(angle), np.sin(angle)
+    return np.stack([xy[..., 0] * cos - xy[..., 1] * sin, xy[..., 0] * sin + xy[..., 1] * cos], axis=-1)
+
+
+def invert_affine(matrices: np.ndarray) -> np.ndarray:
+    """Inverse of each affine matrix: (N, 2, 3) -> (N, 2, 3) float32 (computed in float64)."""
+    m = np.asarray(matrices, dtype=np.float64)
+    a, b, c, d = m[:, 0, 0], m[:, 0, 1], m[:, 1, 0], m[:, 1, 1]
+    det = a * d - b * c
+    inv_linear = np.stack([np.stack([d, -b], -1), np.stack([-c, a], -1)], 1) / det[:, None, None]
+    out = np.empty_like(m)
+    out[:, :, :2] = inv_linear
+    out[:, :, 2] = -np.einsum("nij,nj->ni", inv_linear, m[:, :, 2])
+    return out.astype(np.float32)
+
+
+def transform_points(points: np.ndarray, matrices: np.ndarray) -> np.ndarray:
+    """Apply person n's affine matrix to its points: points (N, K, 2), matrices (N, 2, 3) -> (N, K, 2) float32."""
+    p = np.asarray(points, dtype=np.float64)
+    m = np.asarray(matrices, dtype=np.float64)
+    return (np.einsum("nij,nkj->nki", m[:, :, :2], p) + m[:, None, :, 2]).astype(np.float32)
+
+
+def boxes_of_points(xy: np.ndarray) -> np.ndarray:
+    """Axis-aligned extent (N, 4) xyxy float32 of each person's points (N, K, 2)."""
+    return np.concatenate([xy.min(axis=1), xy.max(axis=1)], axis=1).astype(np.float32)

@@ -34,6 +34,12 @@ _ENCODINGS: dict[str, tuple[int, int | None]] = {
     "yuyv": (2, cv2.COLOR_YUV2BGR_YUY2),
 }
 SUPPORTED_ENCODINGS = tuple(sorted(_ENCODINGS))
+_DEPTH_HINT = " (a 16-bit or float single-channel image is depth or IR, not colour: give it as depth_topics)"
+_UNSUPPORTED_HINTS = {
+    **dict.fromkeys(("mono16", "16uc1", "32fc1", "16sc1"), _DEPTH_HINT),
+    **dict.fromkeys(("bgr16", "rgb16", "bgra16", "rgba16"),
+                    " (16-bit colour: have the camera driver publish 8-bit colour, e.g. bgr8)"),
+}
 
 
 def bgr_from_raw(data, height: int, width: int, step: int, encoding: str) -> np.ndarray:
@@ -44,7 +50,7 @@ def bgr_from_raw(data, height: int, width: int, step: int, encoding: str) -> np.
     """
     key = encoding.lower()
     if key not in _ENCODINGS:
-        hint = " (16-bit images are depth or IR, not colour)" if "16" in key else ""
+        hint = _UNSUPPORTED_HINTS.get(key, "")
         raise ImageDecodeError(f"unsupported encoding {encoding!r}{hint}; supported: "
                                f"{', '.join(SUPPORTED_ENCODINGS)}", "encoding")
     channels, conversion = _ENCODINGS[key]
@@ -80,3 +86,10 @@ def bgr_from_compressed(data, format_: str = "") -> np.ndarray:
         raise ImageDecodeError(f"cannot decode compressed image ({buffer.size} bytes, format {format_!r})",
                                "compressed")
     return image
+
+
+def jpeg_truncated(data) -> bool:
+    """True for JPEG data that does not end with its end-of-image marker (a file cut short: libjpeg still decodes
+    the part it has, with a warning on stderr only). Trailing zero padding is allowed."""
+    buffer = bytes(data[:2]), bytes(data[-64:]).rstrip(b"\0")
+    return buffer[0] == b"\xff\xd8" and not buffer[1].endswith(b"\xff\xd9")

@@ -9,8 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 INSTALL_COMMAND = "make models  (or: scripts/setup_env.sh)"
 
@@ -21,7 +24,8 @@ class ModelError(RuntimeError):
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One manifest entry, with ``path`` resolved."""
+    """One manifest entry, with ``path`` resolved. ``options`` holds the entry's other fields (family-specific:
+    e.g. an MMPose model's mean/std/refine, a converted model's output names), read by the family that runs it."""
 
     name: str
     path: Path
@@ -30,15 +34,10 @@ class ModelSpec:
     input_size: tuple[int, int]  # (height, width) of the model input
     skeleton: str
     licence: str
-    # Optional, for MMPose top-down models (docs/bring_your_own_mmpose_model.md); None = the codec's default.
-    mean: tuple[float, ...] | None = None
-    std: tuple[float, ...] | None = None
-    split_ratio: float = 2.0
-    refine: str | None = "quarter"
-    blur_kernel: int = 11
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
-REFINE_MODES = ("quarter", "dark", "udp", None)
+_REQUIRED = ("file", "sha256", "family", "input_size", "skeleton")
 
 
 def default_model_dir() -> Path:
@@ -54,19 +53,16 @@ def load_manifest(model_dir: Path) -> dict[str, ModelSpec]:
         raise ModelError(f"no model manifest at {manifest}; install the models with: {INSTALL_COMMAND}")
     try:
         entries = json.loads(manifest.read_text())["models"]
-        specs = {
-            name: ModelSpec(name=name, path=model_dir / e["file"], sha256=e["sha256"], family=e["family"],
-                            input_size=(int(e["input_size"][0]), int(e["input_size"][1])),
-                            skeleton=e["skeleton"], licence=e.get("licence", "unknown"),
-                            mean=tuple(map(float, e["mean"])) if "mean" in e else None,
-                            std=tuple(map(float, e["std"])) if "std" in e else None,
-                            split_ratio=float(e.get("split_ratio", 2.0)), refine=e.get("refine", "quarter"),
-                            blur_kernel=int(e.get("blur_kernel", 11)))
-            for name, e in entries.items()
-        }
-        for spec in specs.values():
-            if spec.refine not in REFINE_MODES:
-                raise ValueError(f"{spec.name}: refine {spec.refine!r} not one of {REFINE_MODES}")
+        specs = {}
+        for name, e in entries.items():
+            missing = [key for key in _REQUIRED if key not in e]
+            if missing:
+                raise KeyError(f"{name}: missing {', '.join(missing)}")
+            specs[name] = ModelSpec(name=name, path=model_dir / e["file"], sha256=e["sha256"], family=e["family"],
+                                    input_size=(int(e["input_size"][0]), int(e["input_size"][1])),
+                                    skeleton=e["skeleton"], licence=e.get("licence", "unknown"),
+                                    options=MappingProxyType({k: v for k, v in e.items()
+                                                              if k not in (*_REQUIRED, "licence")}))
         return specs
     except (ValueError, KeyError, TypeError, IndexError) as err:
         raise ModelError(f"model manifest {manifest} is malformed ({err!r}); "

@@ -1,193 +1,202 @@
-"""Build a pose estimator from a :class:`PoseConfig`: model lookup, backends, and the family registries."""
+"""From a :class:`PoseConfig` to the loaded models: checking a configuration against the installed models (without
+loading any), choosing a consistent partner when only ``mode`` or only ``model`` changes, and building the
+estimators (one per mode the configuration runs: two in mode auto)."""
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Callable, Protocol
 
 import numpy as np
 
-from pose_ros.core.auto_mode import AutoMode
-from pose_ros.core.backend import BackendOptions, OrtBackend
-from pose_ros.core.blazepose import BlazePoseDetector, BlazePoseLandmarks, CocoPoseRegions
 from pose_ros.core.config import ConfigError, PoseConfig
-from pose_ros.core.models import ModelSpec, resolve_model
-from pose_ros.core.result import Poses
+from pose_ros.core.families import FAMILIES, Family, PoseModel
+from pose_ros.core.families.loading import Loader
+from pose_ros.core.models import ModelError, ModelSpec
 from pose_ros.core.skeletons import Skeleton, get_skeleton, keypoint_mapping
-from pose_ros.core.topdown import MMPOSE_MEAN, MMPOSE_STD, TopDownKeypoints
-from pose_ros.core.torch_ops import TorchPreprocessor, TorchUnavailable, use_torch
-from pose_ros.core.yolo_pose import YoloPose
 
-
-class PoseEstimator(Protocol):
-    """Anything that turns a BGR image into :class:`Poses`; ``timings`` holds the last call's seconds per
-    stage (preprocess, infer, decode; top-down models add detect)."""
-
-    skeleton: Skeleton
-    config: PoseConfig
-    timings: dict[str, float]
-
-    def __call__(self, image: np.ndarray) -> Poses: ...
-
-    def with_config(self, config: PoseConfig) -> "PoseEstimator": ...
-
-
-def mode_in_use(estimator: PoseEstimator) -> str:
-    """The paradigm that produced the estimator's last result: mode auto's current one, else the configured."""
-    return estimator.mode if isinstance(estimator, AutoMode) else estimator.config.mode
-
-
-def batches_frames(estimator: PoseEstimator) -> bool:
-    """Whether frames that arrive together (one per camera) can share one model call: bottom-up YOLO-pose
-    with a free batch axis. Top-down models batch the people of one frame instead (one landmark call)."""
-    return isinstance(estimator, YoloPose) and estimator.batches_frames
-
-
-def estimate_frames(estimator: PoseEstimator, images: Sequence[np.ndarray]) -> list[Poses]:
-    """Poses of frames that arrived together: one model call for all when :func:`batches_frames`, else one
-    call per frame."""
-    if batches_frames(estimator):
-        return estimator.batch(images)
-    return [estimator(image) for image in images]
-
-
-PersonDetector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]  # image -> boxes (N, 4), scores (N,)
+# The model (and detector) of each mode's default profile (config/yolo11n_pose.yaml, config/blazepose_full_yolo.yaml):
+# the partner chosen when only `mode` changes to a mode the current model does not serve.
+DEFAULT_MODELS = {"bottom_up": ("yolo11n_pose", None), "top_down": ("blazepose_landmark_full", "yolo11n_pose")}
 
 
 @dataclass(frozen=True)
 class Resolved:
-    """The checked models of a configuration (nothing loaded yet)."""
+    """The checked models of a single-mode configuration (nothing loaded yet)."""
 
     model: ModelSpec
+    family: Family
     detector: ModelSpec | None
     skeleton: Skeleton
 
 
-def _backend(spec: ModelSpec, config: PoseConfig) -> OrtBackend:
-    return OrtBackend(spec.path, BackendOptions(device=config.device, threads=config.threads,
-                                                allow_cpu_fallback=config.allow_cpu_fallback, fp16=config.gpu_fp16,
-                                                trt_cache_dir=os.path.expanduser(config.trt_cache_dir)))
+def auto_parts(config: PoseConfig) -> dict[str, PoseConfig]:
+    """The single-mode configurations a configuration runs: itself, or mode auto's top-down and bottom-up ones."""
+    if config.mode != "auto":
+        return {config.mode: config}
+    return {"top_down": replace(config, mode="top_down"),
+            "bottom_up": replace(config, mode="bottom_up", model=config.bottom_up_model)}
 
 
-def _preprocessor(config: PoseConfig, backend: OrtBackend) -> TorchPreprocessor | None:
-    """torch pre-processing on the model's device, or None for OpenCV (see PoseConfig.preprocess)."""
-    try:
-        return TorchPreprocessor(backend.device) if use_torch(config.preprocess, backend.device) else None
-    except TorchUnavailable as err:
-        raise ConfigError(str(err)) from None
+def resolve_config(config: PoseConfig) -> dict[str, Resolved]:
+    """Check the configuration against the installed models without loading any: the models exist and match
+    their sha256, each model serves its mode, the detector suits the model, the skeleton can be produced (mode
+    auto: one skeleton for both). Raises ConfigError or ModelError naming the setting to fix."""
+    loader = Loader(config)
+    resolved = {mode: _resolve_single(part, loader, "bottom_up_model" if config.mode == "auto" and
+                                      mode == "bottom_up" else "model") for mode, part in auto_parts(config).items()}
+    if len({r.skeleton.name for r in resolved.values()}) > 1:
+        raise ConfigError("mode auto publishes one skeleton for both modes: use skeleton coco17")
+    return resolved
 
 
-def _build_yolo_pose(r: Resolved, config: PoseConfig) -> PoseEstimator:
-    backend = _backend(r.model, config)
-    return YoloPose(backend, r.skeleton, r.model.input_size, config, _preprocessor(config, backend))
-
-
-def _build_blazepose(r: Resolved, config: PoseConfig) -> PoseEstimator:
-    if r.detector.family == "blazepose_detector":
-        detector = BlazePoseDetector(_backend(r.detector, config), config.person_threshold, config.max_people,
-                                     tiled=config.detector_tiling)
-    else:  # the one-stage model's people
-        detector = CocoPoseRegions(_yolo_as_detector(r.detector, config))
-    backend = _backend(r.model, config)
-    return BlazePoseLandmarks(backend, detector, config, r.skeleton, _preprocessor(config, backend))
-
-
-class PosesAsBoxes:
-    """A one-stage pose estimator used as a person detector (its boxes and scores)."""
-
-    def __init__(self, estimator: PoseEstimator):
-        self.estimator = estimator
-
-    def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        people = self.estimator(image)
-        return people.boxes, people.scores
-
-    def with_config(self, config: PoseConfig) -> "PosesAsBoxes":
-        return PosesAsBoxes(self.estimator.with_config(config))
-
-
-def _yolo_as_detector(spec: ModelSpec, config: PoseConfig) -> YoloPose:
-    # The keypoint model grades keypoints itself: the detector keeps its raw keypoint scores.
-    backend = _backend(spec, config)
-    return YoloPose(backend, get_skeleton(spec.skeleton), spec.input_size, replace(config, keypoint_threshold=0.0),
-                    _preprocessor(config, backend))
-
-
-def _build_mmpose_topdown(r: Resolved, config: PoseConfig) -> PoseEstimator:
-    if r.detector.family == "blazepose_detector":
-        detector = BlazePoseDetector(_backend(r.detector, config), config.person_threshold, config.max_people,
-                                     tiled=config.detector_tiling)
-    else:
-        detector = PosesAsBoxes(_yolo_as_detector(r.detector, config))
-    m = r.model
-    return TopDownKeypoints(_backend(m, config), get_skeleton(m.skeleton), m.input_size, m.family, config,
-                            detector, mean=m.mean or MMPOSE_MEAN, std=m.std or MMPOSE_STD,
-                            split_ratio=m.split_ratio, refine=m.refine, blur_kernel=m.blur_kernel)
-
-
-# Keypoint-model family (from the manifest) -> (mode it serves, detector families it accepts, builder).
-FAMILIES: dict[str, tuple[str, tuple[str, ...], Callable[[Resolved, PoseConfig], PoseEstimator]]] = {
-    "yolo_pose": ("bottom_up", (), _build_yolo_pose),
-    "blazepose_landmark": ("top_down", ("blazepose_detector", "yolo_pose"), _build_blazepose),
-    # MMPose models a user exports (docs/bring_your_own_mmpose_model.md)
-    "simcc": ("top_down", ("yolo_pose", "blazepose_detector"), _build_mmpose_topdown),
-    "heatmap": ("top_down", ("yolo_pose", "blazepose_detector"), _build_mmpose_topdown),
-}
-
-
-def _resolve(name: str, config: PoseConfig) -> ModelSpec:
-    return resolve_model(name, Path(config.model_dir) if config.model_dir else None)
-
-
-def resolve_config(config: PoseConfig) -> Resolved:
-    """Check the config against the installed models without loading any (see _resolve_single); mode auto
-    checks both of its configurations."""
-    if config.mode == "auto":
-        top_down, bottom_up = auto_parts(config)
-        resolved = _resolve_single(top_down)
-        if _resolve_single(bottom_up).skeleton != resolved.skeleton:
-            raise ConfigError("auto mode publishes one skeleton: use coco17")
-        return resolved
-    return _resolve_single(config)
-
-
-def auto_parts(config: PoseConfig) -> tuple[PoseConfig, PoseConfig]:
-    """The (top-down, bottom-up) configurations a ``mode: auto`` configuration switches between."""
-    return (replace(config, mode="top_down"),
-            replace(config, mode="bottom_up", model=config.bottom_up_model))
-
-
-def _resolve_single(config: PoseConfig) -> Resolved:
-    """Check the config against the installed models without loading any: the models exist and match their
-    sha256, the model serves the mode, the detector suits the model, the skeleton can be produced."""
-    spec = _resolve(config.model, config)
+def _family(spec: ModelSpec, setting: str) -> Family:
     if spec.family not in FAMILIES:
-        keypoint_models = ", ".join(sorted(FAMILIES))
-        raise ConfigError(f"model {spec.name!r} has family {spec.family!r}, which is not a keypoint model; "
-                          f"keypoint model families: {keypoint_models}")
-    mode, detector_families, _ = FAMILIES[spec.family]
-    if mode != config.mode:
-        raise ConfigError(f"model {spec.name!r} is a {mode} model but mode is {config.mode!r}")
-    detector = None
-    if mode == "top_down":
-        detector = _resolve(config.detector, config)
-        if detector.family not in detector_families:
-            raise ConfigError(f"detector {detector.name!r} ({detector.family}) cannot feed {spec.name!r}; "
-                              f"it needs a detector of family: {', '.join(detector_families)}")
+        raise ConfigError(f"{setting} {spec.name!r} has family {spec.family!r}, which pose_ros does not run; "
+                          f"families: {', '.join(sorted(FAMILIES))}")
+    return FAMILIES[spec.family]
+
+
+def _resolve_single(config: PoseConfig, loader: Loader, setting: str) -> Resolved:
+    try:
+        spec = loader.spec(config.model)
+    except ModelError as err:
+        raise ModelError(f"{setting}: {err}") from None
+    family = _family(spec, setting)
+    if family.mode != config.mode:
+        what = f"a {family.mode} model" if family.mode else "a person detector, not a keypoint model"
+        raise ConfigError(f"{setting} {spec.name!r} is {what} but mode is {config.mode!r}; set mode with it, or "
+                          f"choose a {config.mode} model")
+    detector = _check_detector(config, loader, family)
     try:
         keypoint_mapping(spec.skeleton, config.skeleton)
         skeleton = get_skeleton(config.skeleton)
     except KeyError as err:
         raise ConfigError(f"skeleton {config.skeleton!r}: {err.args[0]}") from None
-    return Resolved(spec, detector, skeleton)
+    return Resolved(spec, family, detector, skeleton)
 
 
-def build_estimator(config: PoseConfig) -> PoseEstimator:
+def _check_detector(config: PoseConfig, loader: Loader, family: Family) -> ModelSpec | None:
+    """The detector's entry when the mode uses one (None in bottom_up mode)."""
+    if family.mode != "top_down":
+        return None
+    try:
+        spec = loader.spec(config.detector)
+    except ModelError as err:
+        raise ModelError(f"detector: {err}") from None
+    if spec.family not in family.detectors:
+        raise ConfigError(f"detector {spec.name!r} ({spec.family}) cannot feed {config.model!r}; it needs a "
+                          f"detector of family: {', '.join(family.detectors)}")
+    return spec
+
+
+MODEL_SETTINGS = ("model", "detector", "bottom_up_model")
+
+
+def check_model_names(config: PoseConfig, changed: Collection[str]) -> None:
+    """The manifest has the models named by the settings in ``changed``, used by the mode or not: a typo is
+    reported where it is made (``detector`` set in bottom_up mode, say), naming the setting."""
+    loader = Loader(config)
+    for setting in MODEL_SETTINGS:
+        if setting in changed:
+            try:
+                loader.spec(getattr(config, setting))
+            except ModelError as err:
+                raise ModelError(f"{setting}: {err}") from None
+
+
+def complete_config(config: PoseConfig, changed: Collection[str]) -> tuple[PoseConfig, list[str]]:
+    """When only ``mode`` or only ``model`` (or ``bottom_up_model``) was changed, choose a consistent partner
+    instead of rejecting the pair: the model's own mode, or the default profile's model for the new mode. Returns
+    the completed configuration and one note per partner chosen (for the log). The result is not yet checked:
+    call :func:`resolve_config`. Unknown model names are left for it to report."""
+    changed = set(changed)
+    loader = Loader(config)
+    notes: list[str] = []
+
+    def family_of(name: str) -> Family | None:
+        try:
+            spec = loader.spec(name)
+        except ModelError:
+            return None
+        return FAMILIES.get(spec.family)
+
+    model_family = family_of(config.model)
+    updates: dict[str, str] = {}
+    if "model" in changed and "mode" not in changed and model_family is not None and model_family.mode:
+        wanted = model_family.mode
+        if config.mode != wanted and not (config.mode == "auto" and wanted == "top_down"):
+            updates["mode"] = wanted
+            notes.append(f"model {config.model!r} is a {wanted} model: mode set to {wanted!r}")
+    elif "mode" in changed and "model" not in changed and config.mode != (model_family.mode if model_family else ""):
+        target = "top_down" if config.mode == "auto" else config.mode
+        if model_family is None or model_family.mode != target:
+            if config.mode == "auto" and model_family is not None and model_family.mode == "bottom_up" \
+                    and "bottom_up_model" not in changed:
+                updates["bottom_up_model"] = config.model  # the model that was running serves the crowds
+            updates["model"] = DEFAULT_MODELS[target][0]
+            notes.append(f"mode {config.mode!r} needs a {target} model: model set to {updates['model']!r}"
+                         + (f", bottom_up_model to {updates['bottom_up_model']!r}" if "bottom_up_model" in updates
+                            else ""))
+    completed = replace(config, **updates)
+    if completed.mode != "bottom_up" and "detector" not in changed:
+        family = family_of(completed.model)
+        detector = family_of(completed.detector)
+        if family is not None and family.detectors and (detector is None or detector.name not in family.detectors):
+            default = DEFAULT_MODELS["top_down"][1]
+            completed = replace(completed, detector=default)
+            notes.append(f"detector set to {default!r}, which can feed {completed.model!r}")
+    return completed, notes
+
+
+@dataclass(frozen=True)
+class PoseModels:
+    """The loaded estimators of one configuration, by the mode each serves (mode auto: both). Shared by every
+    camera's stream; thresholds change with :meth:`with_config` without reloading."""
+
+    config: PoseConfig
+    by_mode: dict[str, PoseModel]
+
+    @property
+    def skeleton(self) -> Skeleton:
+        return next(iter(self.by_mode.values())).skeleton
+
+    def with_config(self, config: PoseConfig) -> "PoseModels":
+        return PoseModels(config, {mode: model.with_config(part) for (mode, model), part
+                                   in zip(self.by_mode.items(), auto_parts(config).values())})
+
+    def status(self) -> dict[str, str]:
+        """Per mode: which models run where (a GPU fallback says so), for logs and /diagnostics."""
+        out = {}
+        for mode, model in self.by_mode.items():
+            prefix = f"{mode} " if len(self.by_mode) > 1 else ""
+            out.update({prefix + key: value for key, value in model.status().items()})
+        return out
+
+    def describe(self) -> str:
+        """One line for the log: models, mode, skeleton, where they run."""
+        parts = []
+        for mode, model in self.by_mode.items():
+            detector = getattr(model, "detector", None)
+            parts.append(f"{model.name}{f' after {detector.name}' if detector is not None else ''} ({mode})")
+        devices = sorted({v for k, v in self.status().items() if k.endswith("device")})
+        return f"{' / '.join(parts)}, {self.skeleton.name}, mode {self.config.mode}, on {'; '.join(devices)}"
+
+    def warm_up(self) -> None:
+        """One inference per model on a blank frame, so the first real frame is not slow (lazy allocations)."""
+        for model in self.by_mode.values():
+            model(np.zeros((480, 640, 3), np.uint8))
+
+
+def build_models(config: PoseConfig) -> PoseModels:
+    """Check, then load, every model the configuration runs."""
+    resolve_config(config)
+    loader = Loader(config)
+    return PoseModels(config, {mode: loader.model(part.model, part) for mode, part in auto_parts(config).items()})
+
+
+def build_estimator(config: PoseConfig) -> PoseModel:
+    """The estimator of a single-mode configuration (for mode auto, use :func:`build_models` and a stream)."""
     if config.mode == "auto":
-        resolve_config(config)
-        top_down, bottom_up = auto_parts(config)
-        return AutoMode(build_estimator(top_down), build_estimator(bottom_up), config)
-    resolved = resolve_config(config)
-    return FAMILIES[resolved.model.family][2](resolved, config)
+        raise ConfigError("mode auto switches per stream: use build_models() with a PoseStream")
+    return build_models(config).by_mode[config.mode]
+

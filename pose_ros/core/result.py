@@ -1,7 +1,7 @@
 """The one result type of the pipeline."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -17,9 +17,14 @@ class Poses:
     keypoints:  (N, K, 3) float32, [x, y, score] per joint in skeleton order, source-image pixels.
                 A joint that was not found has score 0 and keeps its slot (its x, y are meaningless).
     track_ids:  (N,) int32, -1 for people that are not tracked.
+    keypoint_source: (N,) uint8, what gave each person's keypoints: KEYPOINT_MODEL (0, the normal case), or,
+                when a top-down keypoint model rejected the person its detector found, DETECTOR (1: the
+                detector's own, coarser keypoints) or NO_KEYPOINTS (2: the box only, every score 0). A person
+                found is never dropped for lack of keypoints.
     skeleton:   the layout of the K keypoints.
 
-    Arrays are validated (shape, dtype, finite) on construction.
+    Arrays are validated (shape, dtype, finite) on construction. ``poses[mask]`` (a boolean (N,) mask or
+    an index array) selects people, keeping every per-person field in step.
     """
 
     boxes: np.ndarray
@@ -27,13 +32,20 @@ class Poses:
     keypoints: np.ndarray
     skeleton: Skeleton
     track_ids: np.ndarray | None = None
+    keypoint_source: np.ndarray | None = None
+
+    KEYPOINT_MODEL, DETECTOR, NO_KEYPOINTS = 0, 1, 2
+    PER_PERSON = ("boxes", "scores", "keypoints", "track_ids", "keypoint_source")
 
     def __post_init__(self) -> None:
         n, k = len(self.scores), self.skeleton.num_keypoints
         if self.track_ids is None:
             object.__setattr__(self, "track_ids", np.full(n, -1, dtype=np.int32))
+        if self.keypoint_source is None:
+            object.__setattr__(self, "keypoint_source", np.zeros(n, dtype=np.uint8))
         expected = {"boxes": ((n, 4), np.float32), "scores": ((n,), np.float32),
-                    "keypoints": ((n, k, 3), np.float32), "track_ids": ((n,), np.int32)}
+                    "keypoints": ((n, k, 3), np.float32), "track_ids": ((n,), np.int32),
+                    "keypoint_source": ((n,), np.uint8)}
         for name, (shape, dtype) in expected.items():
             value = getattr(self, name)
             if not isinstance(value, np.ndarray) or value.shape != shape or value.dtype != dtype:
@@ -48,6 +60,14 @@ class Poses:
     def __len__(self) -> int:
         return len(self.scores)
 
+    def __getitem__(self, selection) -> "Poses":
+        """The people picked by a boolean mask (N,) or an index array, in that order."""
+        selection = np.asarray(selection)
+        if selection.dtype == bool and selection.shape != (len(self),):
+            raise IndexError(f"Poses: a mask must have shape ({len(self)},), got {selection.shape}")
+        return replace(self, **{name: np.ascontiguousarray(getattr(self, name)[selection])
+                                for name in self.PER_PERSON})
+
     @classmethod
     def empty(cls, skeleton: Skeleton) -> "Poses":
         k = skeleton.num_keypoints
@@ -60,7 +80,8 @@ class Poses:
             "skeleton": self.skeleton.name,
             "people": [
                 {"box": box.tolist(), "score": float(score), "track_id": int(track),
-                 "keypoints": kps.tolist()}
-                for box, score, track, kps in zip(self.boxes, self.scores, self.track_ids, self.keypoints)
+                 "keypoint_source": int(source), "keypoints": kps.tolist()}
+                for box, score, track, source, kps in zip(self.boxes, self.scores, self.track_ids,
+                                                           self.keypoint_source, self.keypoints)
             ],
         }

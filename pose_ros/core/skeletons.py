@@ -85,6 +85,19 @@ BLAZEPOSE33 = Skeleton(
         + [0.066, 0.066, 0.068, 0.068], dtype=np.float32),
 )
 
+# BlazePose's person detector gives four alignment points per person, not joints: the hips' centre and a point on
+# the circle enclosing the full body, the shoulders' centre and a point on the upper body's circle (MediaPipe's
+# pose_detection.tflite). Its sigmas are the hips' and shoulders' (they are never published: detector output only
+# feeds the landmark model, or tells a planner nothing but the box when the landmark model rejects a person).
+BLAZEPOSE_ALIGNMENT = Skeleton(
+    name="blazepose_alignment",
+    keypoint_names=("hip_centre", "full_body_circle", "shoulder_centre", "upper_body_circle"),
+    edges=((0, 1), (2, 3)),
+    flip_pairs=(),
+    oks_sigmas=np.array([_COCO_SIGMA["left_hip"]] * 2 + [_COCO_SIGMA["left_shoulder"]] * 2, dtype=np.float32),
+)
+
+# Layouts a model can publish (the detector's alignment points are not one).
 SKELETONS: dict[str, Skeleton] = {s.name: s for s in (COCO17, BLAZEPOSE33)}
 
 # Keypoint index maps between layouts: target joint j is source joint MAPPINGS[(source, target)][j].

@@ -11,7 +11,9 @@ from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
 from pose_ros.core.imaging import bgr_from_compressed, bgr_from_raw
+from pose_ros.core.message_fields import person_fields, pose_array_fields
 from pose_ros.core.result import Poses
+from pose_ros.core.stream import StreamResult
 from pose_ros.core.skeletons import Skeleton
 from pose_ros.msg import PersonPose, PoseArray, SkeletonInfo
 
@@ -36,30 +38,15 @@ def bgr_to_compressed(image: np.ndarray, header: Header, quality: int = 80) -> C
     return CompressedImage(header=header, format="jpeg", data=data.tobytes())
 
 
-def poses_to_msg(poses: Poses, header: Header, model: str, image_hw: tuple[int, int], mode: str = "",
-                 points_3d=None, depth_header: Header | None = None) -> PoseArray:
-    """Build the PoseArray; whole keypoint columns are assigned at once (no per-keypoint Python loop).
-
-    ``points_3d``: optional (points (N, K, 3) m, valid (N, K), variance (N, K)) from the depth image whose
-    header is ``depth_header``."""
-    msg = PoseArray(header=header, skeleton=poses.skeleton.name, model=model, mode=mode,
-                    image_height=int(image_hw[0]), image_width=int(image_hw[1]))
-    if depth_header is not None:
-        msg.depth_header = depth_header
+def pose_array_msg(result: StreamResult, header: Header) -> PoseArray:
+    """The PoseArray of one stream result, from the fields shared with the bag tools (core.message_fields);
+    ``header`` is the image's."""
+    depth_header = result.points_3d.source if result.points_3d is not None else Header()
+    msg = PoseArray(**pose_array_fields(result, header, depth_header))
     people = []
-    for i, (box, score, track, kps) in enumerate(zip(poses.boxes, poses.scores, poses.track_ids, poses.keypoints)):
-        person = PersonPose(box=box, score=float(score), track_id=int(track))
-        person.keypoint_x = kps[:, 0].copy()
-        person.keypoint_y = kps[:, 1].copy()
-        person.keypoint_score = kps[:, 2].copy()
-        if points_3d is not None:
-            points, valid, variance = points_3d
-            person.keypoint_3d_x = points[i, :, 0].astype(np.float32)
-            person.keypoint_3d_y = points[i, :, 1].astype(np.float32)
-            person.keypoint_3d_z = points[i, :, 2].astype(np.float32)
-            person.keypoint_3d_valid = valid[i].tolist()
-            person.keypoint_3d_variance = variance[i].astype(np.float32)
-        people.append(person)
+    for fields in person_fields(result):
+        fields["keypoint_3d_valid"] = fields["keypoint_3d_valid"].tolist()  # rclpy's bool[] takes Python bools
+        people.append(PersonPose(**fields))
     msg.people = people
     return msg
 
@@ -76,13 +63,14 @@ _LIMB = ColorRGBA(r=1.0, g=0.5, b=0.0, a=1.0)
 _JOINT = ColorRGBA(r=0.0, g=1.0, b=1.0, a=1.0)
 
 
-def poses_to_markers(poses: Poses, header: Header, image_hw: tuple[int, int], min_score: float = 0.3,
-                     plane_distance_m: float = 1.0, lifetime_s: float = 0.5) -> MarkerArray:
+def poses_to_markers(poses: Poses, header: Header, image_hw: tuple[int, int], plane_distance_m: float = 1.0,
+                     lifetime_s: float = 0.5) -> MarkerArray:
     """RViz skeletons in the camera's optical frame (x right, y down, z forward).
 
     Without depth the 2D skeleton is drawn on a plane ``plane_distance_m`` in front of the camera, the image
     spanning 1 m across: a picture of the detections placed where the camera looks, not metric 3D. The first
-    marker clears the previous frame's people.
+    marker clears the previous frame's people. Joints with score 0 (not found, or below keypoint_threshold) are
+    left out.
     """
     height, width = image_hw
     markers = [Marker(header=header, action=Marker.DELETEALL)]
@@ -90,7 +78,7 @@ def poses_to_markers(poses: Poses, header: Header, image_hw: tuple[int, int], mi
     scale = 1.0 / max(width, 1)
     lifetime = Duration(sec=int(lifetime_s), nanosec=int((lifetime_s % 1) * 1e9))
     for i, kps in enumerate(poses.keypoints):
-        visible = kps[:, 2] >= min_score
+        visible = kps[:, 2] > 0  # as published: joints below keypoint_threshold have score 0
         xyz = np.column_stack([(kps[:, 0] - width / 2) * scale, (kps[:, 1] - height / 2) * scale,
                                np.full(len(kps), plane_distance_m)])
         limbs = edges[visible[edges[:, 0]] & visible[edges[:, 1]]].reshape(-1)

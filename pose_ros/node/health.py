@@ -106,8 +106,9 @@ class CameraHealth:
                 items.popleft()
         return list(self._received), list(self._published), list(self._rejected)
 
-    def summary(self, person_threshold: float) -> tuple[int, str, dict[str, str]]:
-        """(level, message, key/values) over the window. The message says why nothing is published."""
+    def summary(self, person_threshold: float, silence_cause: str = "") -> tuple[int, str, dict[str, str]]:
+        """(level, message, key/values) over the window. The message says why nothing is published;
+        ``silence_cause`` is what the caller knows of why no image arrives (publishers, QoS)."""
         with self._lock:
             now = self._clock()
             received, published, rejected = self._window(now)
@@ -132,7 +133,8 @@ class CameraHealth:
             values["people (last frame)"] = str(published[-1].people)
         if not received:
             since = now - (last_received if last_received is not None else self._started)
-            return WARN, f"no images on {self.topic} for {since:.1f} s", values
+            return WARN, f"no images on {self.topic} for {since:.1f} s" + (f": {silence_cause}" if silence_cause
+                                                                          else ""), values
         if not published and rejected:
             return ERROR, f"all frames rejected: {rejected[-1][1]}", values
         if published and all(p.people == 0 for p in published):

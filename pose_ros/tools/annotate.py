@@ -16,8 +16,10 @@ The input topic may be sensor_msgs/msg/Image (any encoding of :func:`pose_ros.co
 or sensor_msgs/msg/CompressedImage. A frame that cannot be read (bad CDR, wrong step, unknown encoding,
 undecodable JPEG, ...) is counted, logged and skipped; the rest are annotated.
 
-The messages are rosbags typestore classes, built like the node's rclpy messages
-(:mod:`pose_ros.node.conversions`): same fields, same meaning, byte-identical CDR (checked by the tests).
+Frames go through the same PoseStream as the node's camera stream (track ids, smoothing, mode auto), so the bag
+holds what the node would have published for the same frames. The messages are rosbags typestore classes built
+from the same field values as the node's rclpy messages (:mod:`pose_ros.core.message_fields`): byte-identical
+CDR (checked by the tests).
 
 Exit codes: 0 done; 1 no frame could be annotated or an unexpected error; 2 bad arguments (input missing or
 not a bag, topic missing or not an image topic, output exists, invalid configuration or model).
@@ -37,28 +39,28 @@ from typing import Callable, TextIO
 
 import numpy as np
 from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
-from rosbags.rosbag2 import Reader, ReaderError, StoragePlugin, Writer
+from rosbags.rosbag2 import StoragePlugin, Writer
 
 from pose_ros.core.annotators import draw_poses
 from pose_ros.core.config import ConfigError, PoseConfig
 from pose_ros.core.imaging import ImageDecodeError, bgr_from_compressed, bgr_from_raw
-from pose_ros.core.result import Poses
+from pose_ros.core.message_fields import person_fields, pose_array_fields
 from pose_ros.core.skeletons import Skeleton
-from pose_ros.tools.bags import IMAGE_TYPE, image_msg, typestore
+from pose_ros.core.stream import Frame, PoseStream, StreamConfig, StreamResult
+from pose_ros.tools.bags import (COMPRESSED_TYPE, IMAGE_TYPE, BagError, image_connections, image_msg, open_bag,
+                                 typestore)
 
 LOG = logging.getLogger("pose_ros.annotate")
 
-COMPRESSED_TYPE = "sensor_msgs/msg/CompressedImage"
 POSES_TYPE = "pose_ros/msg/PoseArray"
 SKELETON_INFO_TYPE = "pose_ros/msg/SkeletonInfo"
-INPUT_TYPES = (IMAGE_TYPE, COMPRESSED_TYPE)
 STORAGES = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}
 DEFAULT_NS = "/pose_node"
 _LOGGED_PER_KIND = 5  # failures logged one by one per kind; the rest only counted
 
 
-class AnnotateError(ValueError):
-    """Bad arguments: the input, topic or output cannot be used (the message says why)."""
+# Bad arguments: the input, topic or output cannot be used (the message says why).
+AnnotateError = BagError
 
 
 # --- messages (rosbags classes; field semantics as pose_ros.node.conversions and msg/*.msg) ---------------
@@ -79,20 +81,13 @@ def header_msg(store, stamp_ns: int, frame_id: str = ""):
                                               frame_id=frame_id)
 
 
-def pose_array_msg(store, poses: Poses, header, model: str, image_hw: tuple[int, int], mode: str = ""):
-    """The rosbags PoseArray of ``poses``; mirrors :func:`pose_ros.node.conversions.poses_to_msg`
-    (header copied from the source image, positions in its pixels, people in score order). Bags carry no
-    depth here, so the 3D fields and ``depth_header`` stay empty, as the node leaves them without depth."""
+def pose_array_msg(store, result: StreamResult, header):
+    """The rosbags PoseArray of a stream result, from the fields the node's messages are built from
+    (core.message_fields): byte-identical CDR to the node's (checked by the tests). Bags carry no depth here, so
+    ``depth_header`` is empty, as the node leaves it without depth."""
     PersonPose = store.types["pose_ros/msg/PersonPose"]
-    no_floats = np.zeros(0, dtype=np.float32)
-    people = [PersonPose(box=box.astype(np.float32), score=float(score), track_id=int(track),
-                         keypoint_x=kps[:, 0].copy(), keypoint_y=kps[:, 1].copy(), keypoint_score=kps[:, 2].copy(),
-                         keypoint_3d_x=no_floats, keypoint_3d_y=no_floats, keypoint_3d_z=no_floats,
-                         keypoint_3d_valid=np.zeros(0, dtype=np.bool_), keypoint_3d_variance=no_floats)
-              for box, score, track, kps in zip(poses.boxes, poses.scores, poses.track_ids, poses.keypoints)]
-    return store.types[POSES_TYPE](header=header, skeleton=poses.skeleton.name, model=model,
-                                   depth_header=header_msg(store, 0), mode=mode,
-                                   image_width=int(image_hw[1]), image_height=int(image_hw[0]), people=people)
+    people = [PersonPose(**fields) for fields in person_fields(result)]
+    return store.types[POSES_TYPE](**pose_array_fields(result, header, header_msg(store, 0)), people=people)
 
 
 def skeleton_info_msg(store, skeleton: Skeleton, model: str, header):
@@ -203,24 +198,13 @@ class OutputTopics:
         return cls(poses or f"{ns}/poses", f"{ns}/skeleton_info", f"{ns}/debug_image")
 
 
-def _image_connections(reader: Reader, path: Path, topic: str) -> list:
-    conns = [c for c in reader.connections if c.topic == topic]
-    if not conns:
-        topics = sorted({(c.topic, c.msgtype) for c in reader.connections})
-        listing = "\n".join(f"  {t}  {m}{'  (image)' if m in INPUT_TYPES else ''}" for t, m in topics) or "  (none)"
-        raise AnnotateError(f"no topic {topic!r} in {path}; its topics:\n{listing}")
-    wrong = sorted({c.msgtype for c in conns} - set(INPUT_TYPES))
-    if wrong:
-        raise AnnotateError(f"{topic} in {path} is {', '.join(wrong)}; expected {' or '.join(INPUT_TYPES)}")
-    return conns
-
-
 def annotate_bag(in_bag: Path | str, out_bag: Path | str, topic: str, config: PoseConfig, overlay: bool = False,
                  storage: str = "mcap", progress: ProgressCallback | None = None,
-                 topics: OutputTopics | None = None, estimator=None) -> AnnotateSummary:
-    """Run the pipeline on every message of ``topic`` in ``in_bag``, in order; write the poses (and
-    overlays) to the new bag ``out_bag``. ``estimator`` (built from ``config`` when None) lets a caller reuse
-    a loaded model. Raises :class:`AnnotateError` for unusable arguments, ConfigError / ModelError for the
+                 topics: OutputTopics | None = None, models=None,
+                 stream_config: StreamConfig = StreamConfig()) -> AnnotateSummary:
+    """Run every message of ``topic`` in ``in_bag``, in order, through a PoseStream (tracking and smoothing as
+    ``stream_config`` says, as the node's camera stream); write the poses (and overlays) to the new bag
+    ``out_bag``. ``models`` (built from ``config`` when None) lets a caller reuse loaded models. Raises :class:`AnnotateError` for unusable arguments, ConfigError / ModelError for the
     configuration; a partly written output is removed on any error."""
     in_bag, out_bag = Path(in_bag), Path(out_bag)
     topics = topics or OutputTopics.under()
@@ -228,25 +212,19 @@ def annotate_bag(in_bag: Path | str, out_bag: Path | str, topic: str, config: Po
         raise AnnotateError(f"storage {storage!r} is not valid; valid: {', '.join(STORAGES)}")
     if out_bag.exists():
         raise AnnotateError(f"output {out_bag} exists already; not overwriting (remove it or choose another)")
-    if not in_bag.exists():
-        raise AnnotateError(f"input bag {in_bag} does not exist")
     store = typestore()
+    reader = open_bag(in_bag)
     try:
-        reader = Reader(in_bag)
-        reader.open()
-    except ReaderError as err:
-        raise AnnotateError(f"cannot read {in_bag} as a rosbag2: {err}") from None
-    try:
-        conns = _image_connections(reader, in_bag, topic)
+        conns = image_connections(reader, in_bag, topic)
         total = sum(c.msgcount for c in conns)
-        if estimator is None:
-            from pose_ros.core.pipeline import build_estimator
+        if models is None:
+            from pose_ros.core.pipeline import build_models
 
             t0 = time.perf_counter()
-            estimator = build_estimator(config)
-            LOG.info("loaded %s (%s, %s) in %.1f s", estimator.config.model, estimator.config.mode,
-                     estimator.skeleton.name, time.perf_counter() - t0)
-        return _annotate(reader, store, conns, total, in_bag, out_bag, topic, estimator, overlay, storage,
+            models = build_models(config)
+            LOG.info("loaded %s in %.1f s", models.describe(), time.perf_counter() - t0)
+        stream = PoseStream(models, stream_config, name=topic)
+        return _annotate(reader, store, conns, total, in_bag, out_bag, topic, stream, overlay, storage,
                          progress, topics)
     finally:
         reader.close()
@@ -259,11 +237,9 @@ def _failed(failures: Counter, kind: str, index: int, log_time: int, reason: str
         LOG.warning("frame %d (log time %d) skipped: %s%s", index, log_time, reason, more)
 
 
-def _annotate(reader, store, conns, total, in_bag, out_bag, topic, estimator, overlay, storage, progress,
+def _annotate(reader, store, conns, total, in_bag, out_bag, topic, stream: PoseStream, overlay, storage, progress,
               topics: OutputTopics) -> AnnotateSummary:
-    from pose_ros.core.pipeline import mode_in_use  # with the model, as annotate_bag imports the pipeline
-
-    model = estimator.config.model
+    models = stream.models
     frames = annotated = people = overlays = 0
     failures: Counter[str] = Counter()
     created = False
@@ -282,21 +258,24 @@ def _annotate(reader, store, conns, total, in_bag, out_bag, topic, estimator, ov
             # "Published" when the first frame came in (or at the bag's start when the topic is empty).
             info_time = first[1] if first else (reader.start_time if reader.message_count else 0)
             writer.write(info_conn, info_time, store.serialize_cdr(
-                skeleton_info_msg(store, estimator.skeleton, model, header_msg(store, info_time)),
+                skeleton_info_msg(store, models.skeleton, models.config.model, header_msg(store, info_time)),
                 SKELETON_INFO_TYPE))
             for conn, log_time, raw in itertools.chain([first] if first else [], messages):
                 frames += 1
                 try:
                     header, image = decode_frame(store, raw, conn.msgtype)
-                    poses = estimator(image)
+                    result = stream.process(Frame(image, header.stamp.sec + header.stamp.nanosec * 1e-9,
+                                                  header.frame_id))
                 except ImageDecodeError as err:
                     _failed(failures, err.kind, frames, log_time, str(err))
                 except Exception as err:  # noqa: BLE001 - one bad frame is counted and skipped, as in the node
                     _failed(failures, "processing", frames, log_time, f"pipeline failed: {type(err).__name__}: {err}")
                 else:
-                    writer.write(poses_conn, log_time, store.serialize_cdr(
-                        pose_array_msg(store, poses, header, model, image.shape[:2], mode_in_use(estimator)),
-                        POSES_TYPE))
+                    for kind, message in result.warnings:
+                        LOG.warning("frame %d: %s", frames, message)
+                    poses = result.poses
+                    writer.write(poses_conn, log_time, store.serialize_cdr(pose_array_msg(store, result, header),
+                                                                           POSES_TYPE))
                     annotated += 1
                     people += len(poses)
                     if debug_conn is not None:
@@ -339,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pose_ros.cli import config_from_args
+    from pose_ros.cli import config_from_args, stream_config_from_args
     from pose_ros.core.models import ModelError
 
     args = build_parser().parse_args(argv)
@@ -348,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = config_from_args(args)
         summary = annotate_bag(args.in_bag, args.out_bag, args.topic, config, overlay=args.overlay,
-                               storage=args.storage, progress=printer,
+                               storage=args.storage, progress=printer, stream_config=stream_config_from_args(args),
                                topics=OutputTopics.under(args.output_ns, args.poses_topic))
     except (AnnotateError, ConfigError, ModelError) as err:
         LOG.error("%s", err)

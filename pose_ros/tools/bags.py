@@ -11,11 +11,17 @@ from typing import Iterator
 
 import cv2
 import numpy as np
-from rosbags.rosbag2 import Reader, StoragePlugin, Writer
+from rosbags.rosbag2 import Reader, ReaderError, StoragePlugin, Writer
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 LOG = logging.getLogger(__name__)
 IMAGE_TYPE = "sensor_msgs/msg/Image"
+COMPRESSED_TYPE = "sensor_msgs/msg/CompressedImage"
+INPUT_TYPES = (IMAGE_TYPE, COMPRESSED_TYPE)
+
+
+class BagError(ValueError):
+    """A bag or topic that cannot be used (missing, unreadable, not an image topic); the message says why."""
 
 
 def _msg_dir() -> Path:
@@ -40,12 +46,41 @@ def typestore():
 
 @dataclass(frozen=True)
 class BagImage:
-    """One image message of a bag: the log time, the header stamp, and its raw CDR bytes."""
+    """One image message of a bag: the log time, the header stamp, its raw CDR bytes and its type
+    (Image or CompressedImage)."""
 
     log_time_ns: int
     stamp_ns: int
     frame_id: str
     cdr: bytes
+    msgtype: str = IMAGE_TYPE
+
+
+def open_bag(path: Path) -> Reader:
+    """An opened reader of the rosbag2 at ``path`` (mcap or sqlite3); BagError when it is not one."""
+    path = Path(path)
+    if not path.exists():
+        raise BagError(f"input bag {path} does not exist")
+    try:
+        reader = Reader(path)
+        reader.open()
+    except ReaderError as err:
+        raise BagError(f"cannot read {path} as a rosbag2: {err}") from None
+    return reader
+
+
+def image_connections(reader: Reader, path: Path, topic: str) -> list:
+    """The connections of ``topic``, which must be an Image or CompressedImage topic; BagError (listing the
+    bag's topics) otherwise."""
+    conns = [c for c in reader.connections if c.topic == topic]
+    if not conns:
+        topics = sorted({(c.topic, c.msgtype) for c in reader.connections})
+        listing = "\n".join(f"  {t}  {m}{'  (image)' if m in INPUT_TYPES else ''}" for t, m in topics) or "  (none)"
+        raise BagError(f"no topic {topic!r} in {path}; its topics:\n{listing}")
+    wrong = sorted({c.msgtype for c in conns} - set(INPUT_TYPES))
+    if wrong:
+        raise BagError(f"{topic} in {path} is {', '.join(wrong)}; expected {' or '.join(INPUT_TYPES)}")
+    return conns
 
 
 def image_msg(store, image: np.ndarray, stamp_ns: int, frame_id: str):
@@ -76,18 +111,17 @@ def write_image_bag(path: Path, images: list[np.ndarray], topic: str = "/camera/
 
 
 def read_images(path: Path, topic: str) -> Iterator[BagImage]:
-    """Image messages of ``topic`` in log-time order."""
+    """Image or CompressedImage messages of ``topic`` in log-time order; BagError for an unusable bag or topic."""
     store = typestore()
-    with Reader(path) as reader:
-        conns = [c for c in reader.connections if c.topic == topic]
-        if not conns:
-            topics = ", ".join(sorted({c.topic for c in reader.connections}))
-            raise ValueError(f"no topic {topic!r} in {path}; topics: {topics}")
-        if conns[0].msgtype != IMAGE_TYPE:
-            raise ValueError(f"{topic} in {path} is {conns[0].msgtype}, expected {IMAGE_TYPE}")
+    reader = open_bag(path)
+    try:
+        conns = image_connections(reader, path, topic)
         for conn, log_time, raw in reader.messages(connections=conns):
             header = store.deserialize_cdr(raw, conn.msgtype).header
-            yield BagImage(log_time, header.stamp.sec * 10**9 + header.stamp.nanosec, header.frame_id, bytes(raw))
+            yield BagImage(log_time, header.stamp.sec * 10**9 + header.stamp.nanosec, header.frame_id, bytes(raw),
+                           conn.msgtype)
+    finally:
+        reader.close()
 
 
 def sample_bag(path: Path, repeats: int = 2) -> Path:

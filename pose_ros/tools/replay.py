@@ -3,9 +3,15 @@
     python -m pose_ros.tools.replay BAG [--topic /camera/image_raw] [--to /image] [--rate 1.0]
     python -m pose_ros.tools.replay BAG --wait-for /pose_node/poses   # next frame once answered
 
-The bag's bytes are published unchanged (stamps included). With ``--wait-for``, each frame is published
-once the previous one was answered by a PoseArray with its stamp (or timed out), so a test can check
-that every frame is answered no matter how slow the model is.
+The bag's bytes are published unchanged (stamps included), sensor_msgs/Image or CompressedImage as recorded.
+Every frame is published: the tool waits for the subscriber to be matched before the first one and for every
+reliable subscriber to acknowledge the last one before it exits. With ``--wait-for``, it waits until the node that
+answers on that PoseArray topic is itself subscribed to the image topic (another subscriber does not count),
+then publishes each frame once the previous one was answered with its stamp (or timed out), so a test can check
+that every frame is answered however slow the model is.
+
+Exit codes: 0 every frame published (and, with --wait-for, answered); 1 some frames unanswered, or no subscriber;
+2 bad arguments (bag unreadable, topic missing or not an image topic).
 """
 from __future__ import annotations
 
@@ -17,12 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import rclpy
+from rclpy.context import Context
+from rclpy.duration import Duration
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CompressedImage, Image
 
 from pose_ros.msg import PoseArray
-from pose_ros.tools.bags import BagImage, read_images
+from pose_ros.tools.bags import COMPRESSED_TYPE, BagError, BagImage, read_images
+
+_SETTLE_S = 0.5  # after matching: the subscriber's side of the match completes a moment after the publisher's
 
 
 @dataclass
@@ -43,10 +54,13 @@ class BagReplayer:
     The node must be spun by an executor (in another thread) for answers to arrive.
     """
 
-    def __init__(self, node: Node, topic: str, answer_topic: str | None = None, reliable: bool = True):
+    def __init__(self, node: Node, topic: str, answer_topic: str | None = None, reliable: bool = True,
+                 compressed: bool = False):
         qos = QoSProfile(depth=1 if answer_topic else 10,
                          reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT)
-        self._pub = node.create_publisher(Image, topic, qos)
+        self._node = node
+        self.topic, self.answer_topic = topic, answer_topic
+        self._pub = node.create_publisher(CompressedImage if compressed else Image, topic, qos)
         self._frames: dict[int, ReplayedFrame] = {}
         self._cond = threading.Condition()
         if answer_topic:
@@ -60,11 +74,24 @@ class BagReplayer:
                 frame.answer, frame.answered_s = msg, time.monotonic()
                 self._cond.notify_all()
 
+    def _answering_node_subscribed(self) -> bool:
+        """The node publishing on the answer topic also subscribes to the image topic, and that subscription is
+        matched to this publisher (then its answers belong to these frames)."""
+        answering = {(p.node_name, p.node_namespace) for p in self._node.get_publishers_info_by_topic(self.answer_topic)}
+        listening = {(s.node_name, s.node_namespace) for s in self._node.get_subscriptions_info_by_topic(self.topic)}
+        return bool(answering & listening) and self._pub.get_subscription_count() > 0
+
     def wait_for_subscriber(self, timeout_s: float = 10.0) -> bool:
+        """Wait for a matched subscriber (with an answer topic: the answering node's own), then let the match
+        settle on the subscriber's side, so the first frame is not lost."""
+        ready = self._answering_node_subscribed if self.answer_topic else (lambda: self._pub.get_subscription_count() > 0)
         deadline = time.monotonic() + timeout_s
-        while self._pub.get_subscription_count() == 0 and time.monotonic() < deadline:
+        while not ready() and time.monotonic() < deadline:
             time.sleep(0.05)
-        return self._pub.get_subscription_count() > 0
+        if not ready():
+            return False
+        time.sleep(_SETTLE_S)
+        return True
 
     def publish(self, image: BagImage) -> ReplayedFrame:
         frame = ReplayedFrame(image.stamp_ns, time.monotonic())
@@ -76,6 +103,10 @@ class BagReplayer:
     def wait_answer(self, frame: ReplayedFrame, timeout_s: float) -> bool:
         with self._cond:
             return self._cond.wait_for(lambda: frame.answer is not None, timeout_s)
+
+    def wait_delivered(self, timeout_s: float = 10.0) -> bool:
+        """Every reliable subscriber acknowledged every frame (so exiting now loses none)."""
+        return self._pub.wait_for_all_acked(Duration(seconds=timeout_s))
 
     def replay(self, images: list[BagImage], rate: float | None = 1.0, wait_answers: bool = False,
                answer_timeout_s: float = 10.0, on_frame=None) -> list[ReplayedFrame]:
@@ -100,37 +131,58 @@ class BagReplayer:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Publish a bag's image topic into the live ROS graph.")
     parser.add_argument("bag", type=Path)
-    parser.add_argument("--topic", default="/camera/image_raw", help="image topic in the bag")
+    parser.add_argument("--topic", default="/camera/image_raw", help="image topic in the bag (Image or CompressedImage)")
     parser.add_argument("--to", help="topic to publish on (default: same as --topic)")
     parser.add_argument("--rate", type=float, default=1.0, help="speed factor of the recorded pace; 0 = max")
     parser.add_argument("--wait-for", metavar="POSES_TOPIC", help="publish each frame once the previous "
                         "one was answered on this PoseArray topic")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each answer")
     parser.add_argument("--best-effort", action="store_true", help="publish best-effort (default reliable)")
     args = parser.parse_args(argv)
-
-    images = list(read_images(args.bag, args.topic))
-    rclpy.init()
-    node = rclpy.create_node("bag_replay")
-    replayer = BagReplayer(node, args.to or args.topic, args.wait_for, reliable=not args.best_effort)
-    spinner = threading.Thread(target=rclpy.spin, args=(node,), daemon=True)
-    spinner.start()
     try:
+        images = list(read_images(args.bag, args.topic))
+    except BagError as err:
+        print(f"replay: {err}", file=sys.stderr)
+        return 2
+    if args.rate < 0:
+        print("replay: --rate must be >= 0", file=sys.stderr)
+        return 2
+
+    context = Context()
+    rclpy.init(args=[], context=context)
+    node = rclpy.create_node("bag_replay", context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    topic = args.to or args.topic
+    try:
+        replayer = BagReplayer(node, topic, args.wait_for, reliable=not args.best_effort,
+                               compressed=bool(images) and images[0].msgtype == COMPRESSED_TYPE)
+        spinner.start()
         if not replayer.wait_for_subscriber():
-            print(f"no subscriber on {args.to or args.topic}; publishing anyway", file=sys.stderr)
+            who = f"the node answering on {args.wait_for}" if args.wait_for else "a subscriber"
+            print(f"replay: no {who} on {topic} after 10 s; publishing anyway", file=sys.stderr)
 
         def report(frame: ReplayedFrame) -> None:
             if args.wait_for:
                 people = "-" if frame.answer is None else len(frame.answer.people)
                 latency = "timeout" if frame.latency_s is None else f"{frame.latency_s * 1e3:.0f} ms"
-                print(f"stamp {frame.stamp_ns}: {people} people, {latency}")
+                print(f"stamp {frame.stamp_ns}: {people} people, {latency}", flush=True)
 
-        frames = replayer.replay(images, rate=args.rate or None, wait_answers=bool(args.wait_for), on_frame=report)
+        frames = replayer.replay(images, rate=args.rate or None, wait_answers=bool(args.wait_for),
+                                 answer_timeout_s=args.timeout, on_frame=report)
+        delivered = args.best_effort or replayer.wait_delivered()
         missing = sum(f.answer is None for f in frames) if args.wait_for else 0
-        print(f"replayed {len(frames)} frames" + (f", {missing} unanswered" if args.wait_for else ""))
-        return 1 if missing else 0
+        print(f"replayed {len(frames)} frames" + (f", {missing} unanswered" if args.wait_for else "")
+              + ("" if delivered else "; not every subscriber acknowledged them"))
+        return 1 if missing or not delivered else 0
     finally:
+        # The spin thread must end before the node and the context go: a thread still inside rclpy at exit is
+        # what made the process abort ("terminate called without an active exception").
+        executor.shutdown(timeout_sec=5.0)
+        spinner.join(timeout=5.0)
         node.destroy_node()
-        rclpy.try_shutdown()
+        rclpy.try_shutdown(context=context)
 
 
 if __name__ == "__main__":

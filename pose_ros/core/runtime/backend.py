@@ -106,11 +106,16 @@ class OrtBackend:
         except Exception as err:  # onnxruntime raises its own exception types for unreadable models
             raise BackendError(f"cannot load model file {model_path}: {type(err).__name__}: {err}") from err
         self.providers = tuple(self._session.get_providers())
+        self.requested_device = options.device
+        # Why the model does not run where it was asked to (None when it does): said in the node's log, its
+        # /diagnostics and its "configured" line, not only here.
+        self.fallback: str | None = None
         if wanted not in self.providers:
+            self.fallback = (f"device {options.device!r} asked for {wanted}, which this onnxruntime build does not "
+                             f"have (available: {', '.join(ort.get_available_providers())}); running on "
+                             f"{self.providers[0]}")
             # "auto" means "a GPU if there is one": CPU is a normal outcome there, not a problem.
-            (LOG.info if options.device == "auto" else LOG.warning)("device %r asked for %s, which is not available here (available: %s); "
-                        "running on %s", options.device, wanted, ", ".join(ort.get_available_providers()),
-                        self.providers[0])
+            (LOG.info if options.device == "auto" else LOG.warning)("%s", self.fallback)
         on_gpu = self.providers[0] in ("CUDAExecutionProvider", "TensorrtExecutionProvider")
         self._io_binding = on_gpu if options.io_binding is None else options.io_binding
         self._device = ("cuda", options.device_id) if on_gpu else ("cpu", 0)
@@ -120,6 +125,14 @@ class OrtBackend:
         self.input_shapes = tuple(tuple(i.shape) for i in inputs)
         self.output_names = tuple(o.name for o in outputs)
         LOG.info("loaded %s on %s", Path(model_path).name, ", ".join(self.providers))
+
+    def status(self) -> dict[str, str]:
+        """What runs where, for logs and /diagnostics."""
+        running = "GPU" if self._device[0] == "cuda" else "CPU"
+        text = f"{running} ({self.providers[0]})"
+        if self.fallback is not None and self.requested_device != "auto":
+            text = f"{self.requested_device} asked, running on {running}: {self.providers[0]}"
+        return {"device": text}
 
     @property
     def device(self) -> str:

@@ -9,13 +9,40 @@ OpenCV / ROS convention of ``K``): a joint at (x, y) reads the patch centred on 
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from pose_ros.core.config import ConfigError
+from pose_ros.core.settings import ConfigError, check_settings, setting
 
 DEPTH_ENCODINGS = ("16UC1", "mono16", "32FC1")
+
+
+@dataclass(frozen=True)
+class DepthConfig:
+    """How depth frames are paired with colour frames and read around each keypoint."""
+
+    tolerance: float = setting(0.05, "max stamp difference, s, between a colour frame and its depth frame",
+                               change="read_only", low=0.0, high=10.0)
+    window: int = setting(5, "side of the depth patch around each keypoint whose median depth is used, px (odd)",
+                          change="read_only", low=1, high=51)
+
+    def __post_init__(self) -> None:
+        check_settings(self)
+        if self.window % 2 != 1:
+            raise ConfigError(f"depth window = {self.window} must be odd (a patch centred on the keypoint)")
+
+
+@dataclass(frozen=True)
+class DepthImage:
+    """A depth image registered to the colour image (same size and optical frame), in metres, with that
+    camera's 3x3 intrinsics; ``source`` is whatever the adapter wants back with the 3D points (the node: the
+    depth message's header)."""
+
+    depth: np.ndarray
+    k_matrix: np.ndarray
+    source: Any = None
 
 
 def keypoints_to_3d(keypoints: np.ndarray, depth: np.ndarray, K_matrix: np.ndarray, window: int = 5,

@@ -20,17 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pose_ros.core.config import ConfigError
+from pose_ros.core.settings import check_settings, setting
 from pose_ros.core.result import Poses
-
-
-def _check_params(min_cutoff: float, beta: float, d_cutoff: float) -> None:
-    if not (np.isfinite(min_cutoff) and min_cutoff > 0):
-        raise ConfigError(f"min_cutoff = {min_cutoff} must be > 0 (Hz)")
-    if not (np.isfinite(beta) and beta >= 0):
-        raise ConfigError(f"beta = {beta} must be >= 0 (1/pixel)")
-    if not (np.isfinite(d_cutoff) and d_cutoff > 0):
-        raise ConfigError(f"d_cutoff = {d_cutoff} must be > 0 (Hz)")
 
 
 def _alpha(dt: np.ndarray, cutoff: np.ndarray | float) -> np.ndarray:
@@ -54,7 +45,7 @@ class OneEuroFilter:
     """
 
     def __init__(self, min_cutoff: float = 1.0, beta: float = 0.05, d_cutoff: float = 1.0) -> None:
-        _check_params(min_cutoff, beta, d_cutoff)
+        SmootherConfig(min_cutoff, beta, d_cutoff)  # validates (the limits live on SmootherConfig's fields)
         self.min_cutoff, self.beta, self.d_cutoff = float(min_cutoff), float(beta), float(d_cutoff)
         self.reset()
 
@@ -102,21 +93,21 @@ def _one_euro_step(x: np.ndarray, feed: np.ndarray, t: float, x_prev: np.ndarray
 class SmootherConfig:
     """Parameters of the keypoint smoother (see the module docstring for the filter)."""
 
-    # Cutoff of a still joint, Hz (> 0). 1 Hz removes most detector jitter at 30 Hz.
-    min_cutoff: float = 1.0
-    # Cutoff increase per px/s of joint speed (>= 0). 0.05: 6 Hz at 100 px/s, i.e. < 1 frame of lag at
-    # walking speed in a 640-px image while still leaving a still pose's jitter under half.
-    beta: float = 0.05
-    # Cutoff of the speed estimate, Hz (> 0); 1 Hz as in the paper.
-    d_cutoff: float = 1.0
-    # Seconds after which the state of a track not seen is dropped (> 0). Above the tracker's default
-    # 0.5 s memory, so a track that comes back after an occlusion resumes its filter.
-    forget_after_s: float = 1.0
+    # 1 Hz removes most detector jitter at 30 Hz.
+    min_cutoff: float = setting(1.0, "One-Euro cutoff of a still joint, Hz: lower = smoother, more lag",
+                                change="read_only", above=0.0, high=1000.0)
+    # 0.05: 6 Hz at 100 px/s, i.e. < 1 frame of lag at walking speed in a 640-px image while still leaving a still
+    # pose's jitter under half.
+    beta: float = setting(0.05, "One-Euro cutoff increase per px/s of joint speed: higher = less lag when moving",
+                          change="read_only", low=0.0, high=1000.0)
+    d_cutoff: float = setting(1.0, "One-Euro cutoff of the speed estimate, Hz (1 Hz as in the paper)",
+                              change="read_only", above=0.0, high=1000.0)
+    # Above the tracker's default 0.5 s memory, so a track that comes back after an occlusion resumes its filter.
+    forget_after_s: float = setting(1.0, "seconds after which the filter state of a track not seen is dropped",
+                                    change="read_only", above=0.0, high=3600.0)
 
     def __post_init__(self) -> None:
-        _check_params(self.min_cutoff, self.beta, self.d_cutoff)
-        if not (np.isfinite(self.forget_after_s) and self.forget_after_s > 0):
-            raise ConfigError(f"forget_after_s = {self.forget_after_s} must be > 0 (seconds)")
+        check_settings(self)
 
 
 class PoseSmoother:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from pose_ros.core.config import ConfigError
+from pose_ros.core.settings import check_settings, setting
 from pose_ros.core.result import Poses
 from pose_ros.core.skeletons import Skeleton
 
@@ -46,29 +46,25 @@ _EPS = 1e-9
 class TrackerConfig:
     """How detections are chained into tracks (see the module docstring for the similarity)."""
 
-    # Minimum similarity, in [0, 1], for a detection to continue a track. 0.3 accepts a person who moved
-    # about a third of their width between frames while rejecting a different person next to them.
-    match_threshold: float = 0.3
-    # Frames a track survives unseen (>= 0); 15 is about 0.5 s at 30 Hz: bridges short occlusions,
-    # without carrying a stale track into someone else who walks in later.
-    max_missed: int = 15
-    # Frames a track must be seen in before its id is reported (>= 1); 1 reports every person at once.
-    min_hits: int = 1
-    # Weight of OKS against box IoU, in [0, 1]. OKS separates people whose boxes overlap (crossing
-    # paths, crowds); IoU still works when few joints are visible. 0.5 uses both.
-    oks_weight: float = 0.5
-    # Also compare against a constant-velocity prediction of each track's box centre.
-    motion_prediction: bool = True
+    # 0.3 accepts a person who moved about a third of their width between frames while rejecting a different
+    # person next to them.
+    match_threshold: float = setting(0.3, "minimum pose similarity (OKS and box IoU) to continue a track",
+                                     change="read_only", low=0.0, high=1.0)
+    # 15 is about 0.5 s at 30 Hz: bridges short occlusions, without carrying a stale track into someone else
+    # who walks in later.
+    max_missed: int = setting(15, "frames a track survives unseen, e.g. 15 = 0.5 s at 30 Hz", change="read_only",
+                              low=0)
+    min_hits: int = setting(1, "frames a track must be seen in before its id is published (1: at once)",
+                            change="read_only", low=1)
+    # OKS separates people whose boxes overlap (crossing paths, crowds); IoU still works when few joints are
+    # visible. 0.5 uses both.
+    oks_weight: float = setting(0.5, "weight of keypoint similarity (OKS) against box IoU in the match",
+                                change="read_only", low=0.0, high=1.0)
+    motion_prediction: bool = setting(True, "also match against a constant-velocity prediction of each track",
+                                      change="read_only")
 
     def __post_init__(self) -> None:
-        for name in ("match_threshold", "oks_weight"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ConfigError(f"{name} = {value} is outside [0, 1]")
-        if self.max_missed < 0:
-            raise ConfigError(f"max_missed = {self.max_missed} must be >= 0 (frames)")
-        if self.min_hits < 1:
-            raise ConfigError(f"min_hits = {self.min_hits} must be >= 1 (frames)")
+        check_settings(self)
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,0 +1,141 @@
+"""The base every model family builds on: it owns the backend, the configuration (thresholds), stage timing and
+the keypoint threshold, and says whether frames can share one model call. A family implements one step,
+``_estimate`` (``preprocess -> backend.run -> postprocess``, each timed as a stage), with pure decoders beside it.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pose_ros.core.config import PoseConfig
+from pose_ros.core.result import Poses
+from pose_ros.core.runtime.backend import Backend
+from pose_ros.core.runtime.timing import StageTimer
+from pose_ros.core.skeletons import Skeleton
+
+# How a family finds people, for documentation and messages ("paradigms", as the README names them).
+PARADIGMS = {
+    "one_stage": "one-stage: finds each person's box and regresses its keypoints in one pass",
+    "keypoints_first": "bottom-up: finds every joint first, then groups the joints into people",
+    "top_down": "top-down: a person detector, then the keypoint model on each person's crop",
+    "detector": "person detector (feeds a top-down keypoint model)",
+}
+
+
+def threshold_keypoints(keypoints: np.ndarray, threshold: float) -> np.ndarray:
+    """Keypoints (..., 3) whose score is below ``threshold`` get score 0 (their slot is kept), in place."""
+    scores = keypoints[..., 2]
+    scores[scores < threshold] = 0.0
+    return keypoints
+
+
+class PoseModel:
+    """A model family's estimator: ``model(image) -> Poses`` for one BGR frame, ``model.batch(images)`` for
+    frames that arrived together. ``timings`` holds the last call's seconds per stage.
+
+    Subclasses set ``family`` and ``paradigm`` and implement :meth:`_estimate`; a family with state derived from
+    the config (a detector, say) overrides :meth:`_configured`.
+    """
+
+    family = ""
+    paradigm = ""
+    stages: tuple[str, ...] = ("preprocess", "infer", "decode")  # what ``timings`` reports, in order
+
+    def __init__(self, backend: Backend, skeleton: Skeleton, config: PoseConfig, name: str = ""):
+        self.backend = backend
+        self.skeleton = skeleton
+        self.config = config
+        self.name = name or config.model  # the manifest name: the PoseArray's `model` field
+        self.timings: dict[str, float] = {}
+
+    @property
+    def mode(self) -> str:
+        """The ``mode`` this model serves: top_down for top-down families, else bottom_up."""
+        return "top_down" if self.paradigm == "top_down" else "bottom_up"
+
+    @property
+    def can_batch(self) -> bool:
+        """True when several frames (one per camera) go through one model call in :meth:`batch`."""
+        return False
+
+    def with_config(self, config: PoseConfig) -> "PoseModel":
+        """The same loaded model with new thresholds (a live parameter change needs no reload)."""
+        other = copy.copy(self)
+        other.config, other.timings = config, {}
+        other._configured()
+        return other
+
+    def _configured(self) -> None:
+        """Hook for state derived from ``self.config`` (called after :meth:`with_config`)."""
+
+    def __call__(self, image: np.ndarray) -> Poses:
+        return self.batch([image])[0]
+
+    def batch(self, images: Sequence[np.ndarray]) -> list[Poses]:
+        """Poses of each frame: one model call for all when :attr:`can_batch`, else one call each; ``timings``
+        then covers them all."""
+        timer = StageTimer(self.stages)
+        if self.can_batch or len(images) == 1:
+            poses = self._estimate(images, timer)
+        else:
+            poses = [p for image in images for p in self._estimate([image], timer)]
+        self.timings = timer.times
+        return poses
+
+    def _estimate(self, images: Sequence[np.ndarray], timer: StageTimer) -> list[Poses]:
+        raise NotImplementedError
+
+    def threshold(self, keypoints: np.ndarray) -> np.ndarray:
+        return threshold_keypoints(keypoints, self.config.keypoint_threshold)
+
+    def status(self) -> dict[str, str]:
+        """What this model is and where it runs, for the node's /diagnostics and log."""
+        return {"model": f"{self.name} ({self.family}, {self.paradigm.replace('_', '-')})", **self.backend.status()}
+
+
+class TopDownModel(PoseModel):
+    """A top-down family: ``detector`` (any PoseModel: a person detector, or a bottom-up model whose people it
+    takes) finds the people, then this model's keypoints are computed on each person's crop."""
+
+    paradigm = "top_down"
+    stages = ("detect", "preprocess", "infer", "decode")
+
+    def __init__(self, backend: Backend, skeleton: Skeleton, config: PoseConfig, detector: PoseModel,
+                 name: str = ""):
+        super().__init__(backend, skeleton, config, name)
+        self.detector = detector
+
+    def _configured(self) -> None:
+        self.detector = self.detector.with_config(detector_config(self.config))
+
+    def status(self) -> dict[str, str]:
+        detector = self.detector.status()
+        return {**super().status(), "detector": f"{detector['model']} on {detector['device']}"}
+
+
+def detector_config(config: PoseConfig) -> PoseConfig:
+    """A detector's view of a top-down configuration: the same thresholds, but raw keypoint scores (the
+    keypoint model grades the joints itself)."""
+    return dataclasses.replace(config, keypoint_threshold=0.0)
+
+
+@dataclass(frozen=True)
+class Family:
+    """A registry entry: a manifest ``family`` name, how it finds people, and how to build its estimator.
+
+    build(spec, loader, config) -> PoseModel. ``detectors``: for top-down families, the families whose people it
+    can take as its input (their boxes, and keypoints where it uses them)."""
+
+    name: str
+    paradigm: str
+    build: Callable[..., PoseModel]
+    detectors: tuple[str, ...] = ()
+
+    @property
+    def mode(self) -> str:
+        """The ``mode`` it serves: top_down, bottom_up, or "" for detectors (they only feed top-down models)."""
+        return {"top_down": "top_down", "detector": ""}.get(self.paradigm, "bottom_up")

@@ -1,0 +1,1 @@
+"""Running models: the ONNX Runtime backend, optional torch pre-processing on the model's device, stage timing."""

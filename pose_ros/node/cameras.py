@@ -1,0 +1,145 @@
+"""One camera of the node: its subscriptions (image, optional depth and CameraInfo), publishers and stream, and the
+output names that tell cameras apart. The QoS of the image subscription follows its publishers (``auto``)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from rclpy.event_handler import SubscriptionEventCallbacks
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from visualization_msgs.msg import MarkerArray
+
+from pose_ros.core.stream import PoseStream, SkipFrame
+from pose_ros.core.stream.depth import DepthImage, depth_from_image
+from pose_ros.msg import PoseArray
+from pose_ros.node.health import CameraHealth
+
+# The last parts of an image topic that say nothing about which camera it is.
+_GENERIC_PARTS = {"image_raw", "image", "image_rect", "image_rect_color", "image_color", "image_mono", "compressed"}
+_RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE, "best_effort": ReliabilityPolicy.BEST_EFFORT}
+
+
+def output_namespaces(topics: list[str], names: tuple[str, ...] = ()) -> list[str]:
+    """Output namespace per camera: "~/" for one camera; for several, "~/<name>/" with the names given, else
+    each topic's path without its generic last parts (/front/color/image_raw -> ~/front/color/), which tells
+    the cameras apart as their topics do; where that leaves two cameras the same (or nothing), the whole topic
+    path is used (/cam/left/image and /cam/left/image_rect -> ~/cam/left/image/, ~/cam/left/image_rect/)."""
+    if names:
+        return [f"~/{name.strip('/')}/" for name in names]
+    if len(topics) == 1:
+        return ["~/"]
+
+    def parts(topic: str) -> list[str]:
+        return [p.replace("-", "_") for p in topic.strip("/").split("/") if p]
+
+    short = []
+    for topic in topics:
+        path = parts(topic)
+        while path and path[-1] in _GENERIC_PARTS:
+            path.pop()
+        short.append("/".join(path))
+    return [f"~/{path}/" if path and short.count(path) == 1 else f"~/{'/'.join(parts(topic))}/"
+            for topic, path in zip(topics, short)]
+
+
+class Camera:
+    """One input topic of the node. Publishers exist from configure to cleanup, subscriptions from activate to
+    deactivate; the stream (tracks, mode auto, depth buffer) lives as long as the camera."""
+
+    def __init__(self, node, key: int, topic: str, namespace: str, stream: PoseStream, msg_type: type,
+                 reliability: str, qos_depth: int, depth_topic: str = "", info_topic: str = ""):
+        self.node, self.key, self.topic, self.namespace = node, key, topic, namespace
+        self.stream = stream
+        self.msg_type = msg_type
+        self.reliability_setting = reliability
+        self.qos_depth = qos_depth
+        self.health = CameraHealth(topic)
+        self.depth_topic, self.info_topic = depth_topic, info_topic
+        self.camera_info: CameraInfo | None = None
+        self.subscription = None
+        self.depth_subscriptions: tuple = ()
+        self.incompatible_qos = 0  # publishers seen whose QoS cannot match the subscription
+        self.poses_pub = node.create_lifecycle_publisher(PoseArray, namespace + "poses", 10)
+        self.debug_pub = node.create_lifecycle_publisher(Image, namespace + "debug_image", 1)
+        self.debug_compressed_pub = node.create_lifecycle_publisher(CompressedImage,
+                                                                    namespace + "debug_image/compressed", 1)
+        self.markers_pub = node.create_lifecycle_publisher(MarkerArray, namespace + "markers", 1)
+        if depth_topic:
+            stream.use_depth(self.decode_depth, depth_topic)
+
+    # --- subscriptions -------------------------------------------------------------------------------------
+    def subscribe(self, on_image: Callable[["Camera", object], None], on_incompatible: Callable) -> None:
+        qos = QoSProfile(depth=self.qos_depth, reliability=_RELIABILITY[self.wanted_reliability()])
+        self.subscription = self.node.create_subscription(
+            self.msg_type, self.topic, lambda msg: on_image(self, msg), qos,
+            event_callbacks=SubscriptionEventCallbacks(incompatible_qos=lambda event: on_incompatible(self, event)))
+        if self.depth_topic and not self.depth_subscriptions:
+            self.depth_subscriptions = (
+                self.node.create_subscription(Image, self.depth_topic, self._on_depth,
+                                              QoSProfile(depth=5, reliability=qos.reliability)),
+                self.node.create_subscription(CameraInfo, self.info_topic, self._on_camera_info, 5))
+
+    @property
+    def reliability(self) -> str:
+        """The reliability the image subscription has now."""
+        if self.subscription is None:
+            return ""
+        policy = self.subscription.qos_profile.reliability
+        return "best_effort" if policy == ReliabilityPolicy.BEST_EFFORT else "reliable"
+
+    def publishers(self) -> list:
+        return self.node.get_publishers_info_by_topic(self.topic)
+
+    def wanted_reliability(self) -> str:
+        """``auto``: best effort if any publisher of the topic is (a reliable subscription cannot match it;
+        best effort matches both kinds), else reliable, which Fast DDS needs to deliver large frames between
+        processes with its default transports."""
+        if self.reliability_setting != "auto":
+            return self.reliability_setting
+        best_effort = any(p.qos_profile.reliability == ReliabilityPolicy.BEST_EFFORT for p in self.publishers())
+        return "best_effort" if best_effort else "reliable"
+
+    def unsubscribe(self) -> None:
+        for subscription in (self.subscription, *self.depth_subscriptions):
+            if subscription is not None:
+                self.node.destroy_subscription(subscription)
+        self.subscription, self.depth_subscriptions = None, ()
+
+    def destroy(self) -> None:
+        for pub in (self.poses_pub, self.debug_pub, self.debug_compressed_pub, self.markers_pub):
+            self.node.destroy_lifecycle_publisher(pub)
+
+    # --- depth ---------------------------------------------------------------------------------------------
+    def _on_depth(self, msg: Image) -> None:
+        self.stream.add_depth(msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9, msg)
+
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        self.camera_info = msg
+
+    def decode_depth(self, msg: Image) -> DepthImage:
+        """A buffered depth message -> DepthImage (for the stream, once matched to a colour frame)."""
+        if self.camera_info is None:
+            raise SkipFrame("no_camera_info", f"no CameraInfo received on {self.info_topic} yet")
+        try:
+            depth = depth_from_image(msg.data, msg.height, msg.width, msg.step, msg.encoding, bool(msg.is_bigendian))
+        except ValueError as err:
+            raise SkipFrame("bad_depth", str(err)) from None
+        return DepthImage(depth, np.asarray(self.camera_info.k, dtype=np.float64).reshape(3, 3), msg.header)
+
+    # --- diagnostics ---------------------------------------------------------------------------------------
+    def silence_cause(self) -> str:
+        """Why no image arrives although publishers exist (for /diagnostics), or "" when there is none."""
+        publishers = self.publishers() if self.subscription is not None else []
+        if not publishers:
+            return ""
+        kinds = sorted({"best effort" if p.qos_profile.reliability == ReliabilityPolicy.BEST_EFFORT else "reliable"
+                        for p in publishers})
+        text = f"{len(publishers)} publisher(s) on {self.topic} ({', '.join(kinds)}), subscribed {self.reliability}"
+        if self.incompatible_qos:
+            return (f"{text}, but their QoS is incompatible: set image_reliability to auto or best_effort")
+        if self.reliability == "best_effort":
+            return (f"{text}, but no frame arrives: frames lost in transport? Fast DDS loses best-effort frames of "
+                    f"~0.5 MB and more between processes with its default transports: give both sides the shared-"
+                    f"memory profile (launch shm:=true, config/fastdds_shm.xml) or FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA")
+        return f"{text}, but no frame arrives: is the camera publishing?"
