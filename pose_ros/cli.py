@@ -101,17 +101,21 @@ def _check_path(path: Path) -> None:
 
 
 def _read_image(path: Path):
-    """BGR image of an image file; warns when a JPEG is truncated (libjpeg decodes the part it has)."""
-    from pose_ros.core.imaging import ImageDecodeError, bgr_from_compressed, jpeg_truncated
+    """BGR image of an image file. A truncated JPEG is decoded as far as it goes (libjpeg fills the rest grey),
+    with a warning: its bottom rows hold no picture."""
+    import cv2
+
+    from pose_ros.core.imaging import jpeg_truncated
 
     _check_path(path)
-    try:
-        data = path.read_bytes()
-        image = bgr_from_compressed(data)
-    except (OSError, ImageDecodeError) as err:
-        raise InputError(f"cannot read image {path}: {err}") from None
-    if jpeg_truncated(data):
-        LOG.warning("%s: JPEG data ends early (truncated file?): the bottom of the image is missing", path)
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise InputError(f"cannot read image {path}: not an image file OpenCV can decode")
+    with open(path, "rb") as f:
+        head = f.read(2)
+        f.seek(max(path.stat().st_size - 64, 0))
+        if jpeg_truncated(head + f.read()):
+            LOG.warning("%s: JPEG data ends early (truncated file?): the bottom of the image is missing", path)
     return image
 
 

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from pose_ros.cli import add_config_arguments, config_from_args
@@ -50,3 +51,55 @@ def test_boolean_flags_parse_true_and_false():
     assert config_from_args(parser.parse_args(["--allow-cpu-fallback", "true"])).allow_cpu_fallback is True
     with pytest.raises(SystemExit):
         parser.parse_args(["--detector-tiling", "maybe"])
+
+
+def test_a_bad_file_is_reported_and_the_good_ones_still_answered(photos, tmp_path):
+    (tmp_path / "folder").mkdir()
+    result = run_cli(photos["bus.jpg"], tmp_path / "missing.jpg", tmp_path / "folder", photos["zidane.jpg"],
+                     "--device", "cpu", "--json")
+    assert result.returncode == 1
+    out = json.loads(result.stdout)["results"]
+    assert [(r["image"], len(r["people"])) for r in out] == [(str(photos["bus.jpg"]), 3), (str(photos["zidane.jpg"]), 2)]
+    assert f"{tmp_path / 'missing.jpg'}: no such file" in result.stderr
+    assert f"{tmp_path / 'folder'} is a directory" in result.stderr
+
+
+def test_an_unwritable_draw_folder_is_refused_before_anything_runs(photos, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = run_cli(photos["bus.jpg"], "--device", "cpu", "--draw", blocker / "out")
+    assert result.returncode == 2 and "--draw" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_truncated_jpeg_is_warned_about(photos, tmp_path):
+    data = photos["zidane.jpg"].read_bytes()
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(data[: len(data) // 2])
+    result = run_cli(cut, "--device", "cpu", "--json")
+    assert result.returncode == 0 and "JPEG data ends early" in result.stderr
+
+
+def test_a_profile_gives_the_launch_files_configuration(photos):
+    result = run_cli(photos["zidane.jpg"], "--profile", "blazepose_full_yolo", "--device", "cpu", "--json")
+    assert result.returncode == 0, result.stderr
+    (out,) = json.loads(result.stdout)["results"]
+    assert (out["model"], out["mode"], len(out["people"])) == ("blazepose_landmark_full", "top_down", 2)
+    bad = run_cli(photos["zidane.jpg"], "--profile", "nope")
+    assert bad.returncode == 2 and "unknown profile 'nope'; valid: " in bad.stderr and "yolo11n_pose" in bad.stderr
+
+
+def test_a_video_is_one_tracked_sequence(photos, tmp_path):
+    import cv2
+
+    image = cv2.resize(cv2.imread(str(photos["zidane.jpg"])), (640, 360))
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 360))
+    for shift in range(0, 20, 4):  # the two people move right, a few pixels a frame
+        writer.write(np.roll(image, shift, axis=1))
+    writer.release()
+    result = run_cli(video, "--device", "cpu", "--json")
+    assert result.returncode == 0, result.stderr
+    frames = json.loads(result.stdout)["results"]
+    assert [f["image"] for f in frames] == [f"{video}#{i}" for i in range(5)]
+    ids = [sorted(p["track_id"] for p in f["people"]) for f in frames]
+    assert ids == [[1, 2]] * 5  # the same two tracks throughout

@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pose_ros.core.imaging import ImageDecodeError, bgr_from_compressed, bgr_from_raw
+from pose_ros.core.imaging import ImageDecodeError, bgr_from_compressed, bgr_from_raw, jpeg_truncated
 
 RNG = np.random.default_rng(1)
 BGR = RNG.integers(0, 255, (6, 8, 3), dtype=np.uint8)
@@ -71,3 +71,21 @@ def test_compressed_jpeg_and_png_decode_and_garbage_is_rejected():
         bgr_from_compressed(b"", "jpeg")
     with pytest.raises(ImageDecodeError, match="cannot decode"):
         bgr_from_compressed(b"\xff\xd8 not really a jpeg", "jpeg")
+
+
+@pytest.mark.parametrize("encoding, hint", [
+    ("bgr16", "16-bit colour"), ("rgba16", "16-bit colour"), ("mono16", "depth or IR"), ("32FC1", "depth or IR"),
+])
+def test_unsupported_encodings_say_what_they_are(encoding, hint):
+    with pytest.raises(ImageDecodeError, match=hint):
+        bgr_from_raw(bytes(12), 2, 2, 6, encoding)
+
+
+@pytest.mark.parametrize("data, truncated", [
+    (b"\xff\xd8\xff\xe0" + b"x" * 100 + b"\xff\xd9", False),
+    (b"\xff\xd8\xff\xe0" + b"x" * 100 + b"\xff\xd9\x00\x00", False),  # zero padding after the end marker
+    (b"\xff\xd8\xff\xe0" + b"x" * 100, True),
+    (b"\x89PNG\r\n\x1a\n" + b"x" * 100, False),  # not a JPEG
+])
+def test_truncated_jpegs_are_recognised(data, truncated):
+    assert jpeg_truncated(data) is truncated

@@ -133,10 +133,11 @@ def complete_config(config: PoseConfig, changed: Collection[str]) -> tuple[PoseC
             if config.mode == "auto" and model_family is not None and model_family.mode == "bottom_up" \
                     and "bottom_up_model" not in changed:
                 updates["bottom_up_model"] = config.model  # the model that was running serves the crowds
-            updates["model"] = DEFAULT_MODELS[target][0]
-            notes.append(f"mode {config.mode!r} needs a {target} model: model set to {updates['model']!r}"
-                         + (f", bottom_up_model to {updates['bottom_up_model']!r}" if "bottom_up_model" in updates
-                            else ""))
+            updates["model"], detector = DEFAULT_MODELS[target]
+            if detector is not None and "detector" not in changed:
+                updates["detector"] = detector  # the default profile's pair, as config/blazepose_full_yolo.yaml
+            notes.append(f"mode {config.mode!r} needs a {target} model: " + ", ".join(
+                f"{k} set to {v!r}" for k, v in updates.items()))
     completed = replace(config, **updates)
     if completed.mode != "bottom_up" and "detector" not in changed:
         family = family_of(completed.model)

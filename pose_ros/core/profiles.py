@@ -47,3 +47,16 @@ def load_parameters_file(path: Path | str) -> dict[str, Any]:
         if node.strip("/") in ("**", "pose_node") or node.endswith("/pose_node"):
             values.update(section["ros__parameters"])
     return values
+
+
+def load_profile(source: str | Path, cls=None, **overrides: Any):
+    """A config (PoseConfig by default, or another settings class) from a profile name or a parameters file,
+    with ``overrides``; settings of other classes in the file are ignored (the node's QoS, say)."""
+    from pose_ros.core.config import PoseConfig
+    from pose_ros.core.settings import build, settings_of
+
+    cls = cls or PoseConfig
+    path = Path(source) if str(source).endswith((".yaml", ".yml")) else profile_path(str(source))
+    names = {s.name for s in settings_of(cls)}
+    values = {k: v for k, v in load_parameters_file(path).items() if k in names}
+    return build(cls, {**values, **overrides})

@@ -106,7 +106,9 @@ def declare(node: Node) -> tuple[dict[str, str], list[str]]:
             try:
                 value = s.check(overrides[s.name])
             except ConfigError as err:
-                errors[s.name] = f"{err} (given at start; the default {to_ros(s.default)!r} is in place)"
+                fix = "restart the node with a valid value (read-only)" if s.change == "read_only" else \
+                    f"the default {to_ros(s.default)!r} is in place until you set it"
+                errors[s.name] = f"{err} (given at start; {fix})"
         value = to_ros(value)
         if s.type is tuple and not value:  # an empty list has no type of its own: declare it typed
             node.declare_parameter(s.name, Parameter.Type.STRING_ARRAY, descriptor(s), ignore_override=True)

@@ -97,7 +97,7 @@ class PoseNode(LifecycleNode):
         try:
             if self._start_errors:
                 raise ConfigError("bad parameter values given at start: " + "; ".join(self._start_errors.values())
-                                  + ". Set them (ros2 param set) and configure again")
+                                  + ". Fix them and configure again")
             config, stream_config, node_config = self._settings()
             config = self._complete_start_pair(config)
             models = build_models(config)
