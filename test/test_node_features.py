@@ -90,7 +90,7 @@ def test_thresholds_change_live(ros, bus_image):
     ("device", "tpu", "valid: auto, cpu, cuda, tensorrt"),
     ("mode", "sideways", "valid: bottom_up, top_down"),
     ("detector", "nope", "detector: unknown model 'nope'"),  # named even in bottom_up mode, which does not use it
-    ("model", "nope", "installed: blazepose_detector, blazepose_landmark_full, yolo11n_pose"),
+    ("model", "nope", "model: unknown model 'nope'; installed: "),  # the list itself: test_models.py
     ("skeleton", "blazepose33", "cannot output skeleton 'blazepose33'"),
     ("person_threshold", 1.5, ""),  # outside the descriptor's range
     ("image_topics", ["/other"], "read-only"),

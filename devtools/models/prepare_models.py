@@ -243,7 +243,7 @@ def update_manifest(path: Path, name: str, entry: dict) -> None:
 
 # --- models ---------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class ModelSpec:
+class ModelRecipe:
     """One model of the manifest.
 
     entry: the static manifest fields ("file", "family", ...); "sha256" and whatever build() returns are added.
@@ -256,7 +256,7 @@ class ModelSpec:
     build: Callable[[Context, Path], dict]
 
 
-def is_up_to_date(ctx: Context, spec: ModelSpec) -> bool:
+def is_up_to_date(ctx: Context, spec: ModelRecipe) -> bool:
     entry = read_manifest(ctx.manifest)["models"].get(spec.name)
     if not entry or any(entry.get(k) != v for k, v in spec.entry.items()):
         return False
@@ -264,7 +264,7 @@ def is_up_to_date(ctx: Context, spec: ModelSpec) -> bool:
     return path.is_file() and sha256_file(path) == entry.get("sha256")
 
 
-def prepare(ctx: Context, spec: ModelSpec) -> None:
+def prepare(ctx: Context, spec: ModelRecipe) -> None:
     if not ctx.force and is_up_to_date(ctx, spec):
         LOG.info("%s: up to date (manifest entry and sha256 match), skipping", spec.name)
         return
@@ -358,10 +358,10 @@ def build_blazepose(tflite_name: str) -> Callable[[Context, Path], dict]:
     return build
 
 
-MODELS: dict[str, ModelSpec] = {
+MODELS: dict[str, ModelRecipe] = {
     spec.name: spec
     for spec in [
-        ModelSpec(
+        ModelRecipe(
             name="yolo11n_pose",
             entry={
                 "file": "yolo11n_pose.onnx",
@@ -374,7 +374,7 @@ MODELS: dict[str, ModelSpec] = {
             },
             build=build_yolo11n_pose,
         ),
-        ModelSpec(
+        ModelRecipe(
             name="blazepose_detector",
             entry={
                 "file": "blazepose_detector.onnx",
@@ -387,7 +387,7 @@ MODELS: dict[str, ModelSpec] = {
             },
             build=build_blazepose("pose_detection"),
         ),
-        ModelSpec(
+        ModelRecipe(
             name="blazepose_landmark_full",
             entry={
                 "file": "blazepose_landmark_full.onnx",
