@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from pose_ros.core.families.blazepose import detector, landmarks, regions
-from pose_ros.core.skeletons import BLAZEPOSE33, COCO17, keypoint_mapping
+from pose_ros.core.skeletons import BLAZEPOSE33, COCO17, keypoint_mapping, keypoints_by_name
 
 
 def test_anchor_grid_matches_the_model_output_layout():
@@ -72,6 +72,36 @@ def test_regions_from_coco_people_centre_on_the_hips_and_point_to_the_shoulders(
     np.testing.assert_allclose(found.centres, [[100, 200]])
     assert found.sides[0] == pytest.approx(2 * np.hypot(10, 100) * 1.15 * 1.25, rel=1e-4)  # farthest: a shoulder
     assert found.rotations[0] == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("roll_deg", [0.0, 30.0, -90.0])
+def test_regions_without_hips_centre_on_the_estimated_hips_below_the_shoulders(roll_deg):
+    """A portrait (face and shoulders only, the hips out of the frame), rolled by ``roll_deg``: the centre
+    lies one torso below the shoulders, away from the face, and the region turns with the face."""
+    upright = np.zeros((17, 2), np.float32)
+    upright[[5, 6]] = [[-40, 0], [40, 0]]  # shoulders 80 px apart around (0, 0)
+    upright[[0, 1, 2, 3, 4]] = [[0, -60], [-8, -66], [8, -66], [-16, -62], [16, -62]]  # face above
+    angle = np.deg2rad(roll_deg)
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
+    kps = np.zeros((1, 17, 3), np.float32)
+    kps[0, :, :2] = upright @ turn.T + [300, 200]
+    kps[0, :7, 2] = 0.9
+    box = np.array([[200, 100, 400, 260]], np.float32)
+    found = regions.regions_from_coco_keypoints(box, kps, min_score=0.3)
+    torso = max(1.3 * 80, 2 * 63.2)  # the face points' mean lies 63.2 px above the shoulders' centre
+    expected_centre = np.array([0, torso], np.float32) @ turn.T + [300, 200]
+    np.testing.assert_allclose(found.centres[0], expected_centre, atol=1e-3)
+    assert np.rad2deg(found.rotations[0]) == pytest.approx(roll_deg, abs=1e-3)
+
+
+def test_keypoints_by_name_fills_what_the_source_has_and_zeroes_the_rest():
+    kps = np.random.default_rng(0).uniform(0.1, 1, (2, 17, 3)).astype(np.float32)
+    out = keypoints_by_name(kps, COCO17, BLAZEPOSE33)
+    assert out.shape == (2, 33, 3)
+    for j, name in enumerate(BLAZEPOSE33.keypoint_names):
+        expected = kps[:, COCO17.keypoint_names.index(name)] if name in COCO17.keypoint_names else 0
+        np.testing.assert_array_equal(out[:, j], expected)
+    assert (out[..., 2] == 0).sum() == 2 * (33 - 17)
 
 
 def test_coco_mapping_picks_the_same_joints_by_name():

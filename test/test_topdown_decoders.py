@@ -313,6 +313,8 @@ class RecordingBackendDouble:
 class DetectorDouble:
     """A person detector that finds the given boxes (detectors are PoseModels: Poses out, with_config)."""
 
+    may_repeat_people = False
+
     def __init__(self, boxes, scores, config=None):
         self.boxes, self.scores, self.config = boxes, scores, config
 

@@ -8,7 +8,8 @@ import pytest
 from pose_ros.core.config import ConfigError
 from pose_ros.core.result import Poses
 from pose_ros.core.skeletons import BLAZEPOSE33, COCO17
-from pose_ros.core.stream.tracking import PoseTracker, TrackerConfig, box_iou, pose_similarity
+from pose_ros.core.geometry import box_iou
+from pose_ros.core.stream.tracking import PoseTracker, TrackerConfig, pose_similarity
 from devtools.fixtures.synthetic_motion import SCENARIOS, frame, id_switches, person, run_scenario
 
 # Scenarios the tracker gets right even without motion prediction (with noise or not).

@@ -123,3 +123,18 @@ def transform_points(points: np.ndarray, matrices: np.ndarray) -> np.ndarray:
 def boxes_of_points(xy: np.ndarray) -> np.ndarray:
     """Axis-aligned extent (N, 4) xyxy float32 of each person's points (N, K, 2)."""
     return np.concatenate([xy.min(axis=1), xy.max(axis=1)], axis=1).astype(np.float32)
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of boxes ``a`` (M, 4) and ``b`` (N, 4), xyxy -> (M, N) float64 (0 where both are empty)."""
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
+    union = box_area(a)[:, None] + box_area(b)[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def box_area(boxes: np.ndarray) -> np.ndarray:
+    """Areas (N,) of xyxy boxes (N, 4); inverted boxes count 0."""
+    return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)

@@ -117,6 +117,17 @@ def keypoint_mapping(source: str, target: str) -> np.ndarray | None:
         raise KeyError(f"cannot output skeleton {target!r} from a {source!r} model; valid: {', '.join(valid)}") from None
 
 
+def keypoints_by_name(keypoints: np.ndarray, source: Skeleton, target: Skeleton) -> np.ndarray:
+    """Keypoints (N, K_source, 3) laid out as ``target`` (N, K_target, 3): each target joint takes the source
+    joint of the same name; a joint the source does not have gets score 0 (a missing joint, never a guess)."""
+    out = np.zeros((len(keypoints), target.num_keypoints, 3), np.float32)
+    index = {name: i for i, name in enumerate(source.keypoint_names)}
+    for j, name in enumerate(target.keypoint_names):
+        if name in index:
+            out[:, j] = keypoints[:, index[name]]
+    return out
+
+
 def get_skeleton(name: str) -> Skeleton:
     try:
         return SKELETONS[name]

@@ -62,6 +62,12 @@ class PoseModel:
         """True when several frames (one per camera) go through one model call in :meth:`batch`."""
         return False
 
+    @property
+    def may_repeat_people(self) -> bool:
+        """True when one person may be reported twice (seen by two overlapping tiles, say). People come in
+        priority order: a top-down keypoint model that finds two of them to be one person keeps the first."""
+        return False
+
     def with_config(self, config: PoseConfig) -> "PoseModel":
         """The same loaded model with new thresholds (a live parameter change needs no reload)."""
         other = copy.copy(self)

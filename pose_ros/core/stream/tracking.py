@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from pose_ros.core.geometry import box_area, box_iou
 from pose_ros.core.settings import check_settings, setting
 from pose_ros.core.result import Poses
 from pose_ros.core.skeletons import Skeleton
@@ -67,20 +68,6 @@ class TrackerConfig:
         check_settings(self)
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of boxes ``a`` (M, 4) and ``b`` (N, 4), xyxy -> (M, N) float64."""
-    a, b = a.astype(np.float64), b.astype(np.float64)
-    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
-    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
-    union = _area(a)[:, None] + _area(b)[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, _EPS), 0.0)
-
-
-def _area(boxes: np.ndarray) -> np.ndarray:
-    return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
-
-
 def pose_similarity(kps_a: np.ndarray, boxes_a: np.ndarray, kps_b: np.ndarray, boxes_b: np.ndarray,
                     sigmas: np.ndarray, oks_weight: float) -> np.ndarray:
     """Similarity (M, N) in [0, 1] of poses ``a`` (M, K, 3) / (M, 4) and ``b`` (N, K, 3) / (N, 4).
@@ -93,7 +80,7 @@ def pose_similarity(kps_a: np.ndarray, boxes_a: np.ndarray, kps_b: np.ndarray, b
     xy_a, xy_b = kps_a[..., :2].astype(np.float64), kps_b[..., :2].astype(np.float64)
     d2 = ((xy_a[:, None] - xy_b[None]) ** 2).sum(-1)  # (M, N, K)
     visible = (kps_a[:, None, :, 2] > 0) & (kps_b[None, :, :, 2] > 0)  # (M, N, K)
-    scale2 = 0.5 * (_area(boxes_a.astype(np.float64))[:, None] + _area(boxes_b.astype(np.float64))[None, :])
+    scale2 = 0.5 * (box_area(boxes_a.astype(np.float64))[:, None] + box_area(boxes_b.astype(np.float64))[None, :])
     k2 = (2.0 * sigmas.astype(np.float64)) ** 2  # (K,)
     e = d2 / (2.0 * np.maximum(scale2, _EPS)[..., None] * k2)
     count = visible.sum(-1)

@@ -14,6 +14,7 @@ import numpy as np
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.families.base import PoseModel
 from pose_ros.core.families.blazepose.regions import corners_extent, regions_from_alignment
+from pose_ros.core.geometry import box_iou
 from pose_ros.core.result import Poses
 from pose_ros.core.runtime.backend import Backend
 from pose_ros.core.runtime.timing import StageTimer
@@ -97,6 +98,38 @@ def decode_detections(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np
     return weighted_nms(boxes, scores, keypoints, NMS_IOU, max_detections)
 
 
+def add_tile_detections(whole, tiles, max_detections: int):
+    """The whole image's detections (boxes, scores, points), unchanged, plus the people only the tiles found.
+
+    A person the whole-image pass found keeps its own detection: averaging it with the tiles' views of the same
+    person would move its region, and the landmark model's answer with it. Tile detections are merged among
+    themselves (weighted NMS, as within one window), then, best first, added only when they are not the same
+    person as one already kept: a tile that cuts a close person in half often "finds" a smaller face inside
+    that person's face box (box IoU < 0.3, so NMS keeps it), hence the test is face-box centre containment.
+    Some tile views of a close person still pass (a "face" found on a shoulder): the landmark model, which
+    sees the whole person, removes those (see ``may_repeat_people``). Returned whole-image detections first,
+    then the tiles' additions, each best first.
+    """
+    boxes, scores, points = (np.concatenate(parts) for parts in zip(*tiles))
+    boxes, scores, points = weighted_nms(boxes, scores, points, NMS_IOU, max_detections)
+    kept_boxes, added = list(whole[0]), []
+    for i in range(len(scores)):  # weighted_nms returns them best first
+        if not any(same_face(boxes[i], other) for other in kept_boxes):
+            kept_boxes.append(boxes[i])
+            added.append(i)
+    # Whole-image detections first: a keypoint model that finds two of these to be one person keeps the first.
+    return tuple(np.concatenate([w, t[added]])[:max_detections] for w, t in zip(whole, (boxes, scores, points)))
+
+
+def same_face(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when face boxes a and b (xyxy) hold each other's centre, or overlap by IoU > NMS_IOU."""
+    def holds(box, point):
+        return bool(np.all(box[:2] <= point) and np.all(point <= box[2:]))
+
+    return (holds(a, (b[:2] + b[2:]) / 2) or holds(b, (a[:2] + a[2:]) / 2)
+            or box_iou(a[None], b[None])[0, 0] > NMS_IOU)
+
+
 def detection_windows(height: int, width: int, tiled: bool) -> list[tuple[int, int, int, int]]:
     """Image regions (x0, y0, w, h) the detector looks at: the whole image, plus, when ``tiled``, square tiles
     of 2/3 of the shorter side overlapping by a quarter. BlazePose's detector was trained on people close to
@@ -156,12 +189,11 @@ class BlazePoseDetector(PoseModel):
 
     def detect(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """MediaPipe's native output in source pixels: face boxes (N, 4), scores (N,), alignment points
-        (N, 4, 2), merged over the windows."""
-        found = [self._detect_window(image, w) for w in detection_windows(*image.shape[:2], self.tiled)]
-        boxes, scores, keypoints = (np.concatenate(parts) for parts in zip(*found))
-        if len(found) > 1:  # one person seen in several windows: merge, as within one window
-            boxes, scores, keypoints = weighted_nms(boxes, scores, keypoints, NMS_IOU, self.config.max_people)
-        return boxes.astype(np.float32), scores.astype(np.float32), keypoints.astype(np.float32)
+        (N, 4, 2), merged over the windows (whole-image detections first)."""
+        whole, *tiles = [self._detect_window(image, w) for w in detection_windows(*image.shape[:2], self.tiled)]
+        if tiles:
+            whole = add_tile_detections(whole, tiles, self.config.max_people)
+        return tuple(part.astype(np.float32) for part in whole)
 
     def _estimate(self, images: Sequence[np.ndarray], timer: StageTimer) -> list[Poses]:
         out = []
@@ -172,6 +204,10 @@ class BlazePoseDetector(PoseModel):
             boxes = corners_extent(regions_from_alignment(points), *image.shape[:2])
             out.append(Poses(boxes, scores, keypoints.astype(np.float32), self.skeleton))
         return out
+
+    @property
+    def may_repeat_people(self) -> bool:
+        return self.tiled
 
     def _configured(self) -> None:
         self.tiled = self.config.detector_tiling

@@ -22,12 +22,12 @@ from pose_ros.core.families.base import PoseModel, TopDownModel
 from pose_ros.core.families.blazepose.detector import sigmoid
 from pose_ros.core.families.blazepose.regions import (PersonRegions, regions_from_alignment,
                                                       regions_from_coco_keypoints)
-from pose_ros.core.geometry import boxes_of_points, clip_boxes
+from pose_ros.core.geometry import box_iou, boxes_of_points, clip_boxes
 from pose_ros.core.result import Poses
 from pose_ros.core.runtime.backend import Backend
 from pose_ros.core.runtime.timing import StageTimer
 from pose_ros.core.runtime.torch_ops import TorchPreprocessor
-from pose_ros.core.skeletons import BLAZEPOSE33, Skeleton, keypoint_mapping
+from pose_ros.core.skeletons import BLAZEPOSE33, Skeleton, keypoint_mapping, keypoints_by_name
 
 LANDMARK_SIZE = 256
 NUM_LANDMARKS = 33  # the model outputs 39: 33 pose landmarks + 6 auxiliary ones (for tracking ROIs)
@@ -74,6 +74,21 @@ def refine_from_heatmap(xy_norm: np.ndarray, heatmaps: np.ndarray) -> np.ndarray
     return out
 
 
+def repeated_people(boxes: np.ndarray, landmarks_found: np.ndarray, iou: float = 0.5) -> np.ndarray:
+    """(N,) True for a person whose landmark box overlaps an earlier kept person's by more than ``iou``: the
+    same person reported twice by the detector (people in the detector's priority order; boxes (N, 4) from
+    the landmarks). Only people with landmarks (``landmarks_found``) are compared: a detection the landmark
+    model rejected has only the detector's box and is never removed."""
+    repeated = np.zeros(len(boxes), bool)
+    kept: list[int] = []
+    for i in np.flatnonzero(landmarks_found):
+        if kept and box_iou(boxes[[i]], boxes[kept]).max() > iou:
+            repeated[i] = True
+        else:
+            kept.append(i)
+    return repeated
+
+
 class BlazePoseLandmarks(TopDownModel):
     """Top-down BlazePose: person regions (BlazePose's detector, or another model's COCO-17 people), then the
     full-body landmark model on every person's rotated crop, all crops in one call when the batch is free."""
@@ -88,6 +103,7 @@ class BlazePoseLandmarks(TopDownModel):
         self._input_name = backend.input_names[0]
         batch = backend.input_shapes[0][0]
         self._batched = not isinstance(batch, int) or batch != 1  # a dynamic batch takes all crops in one call
+        self.repeats_removed = 0  # detections the landmarks showed to be a person already found (diagnostics)
 
     def regions(self, people: Poses) -> PersonRegions:
         """Where to crop each person the detector found."""
@@ -130,31 +146,52 @@ class BlazePoseLandmarks(TopDownModel):
             with timer.stage("infer"):
                 landmarks, presence, _segmentation, heatmaps = self._run_landmarks(crops)[:4]
             with timer.stage("decode"):
-                out.append(self.decode(image.shape[:2], people.scores, regions, landmarks, presence, heatmaps))
+                out.append(self.decode(image.shape[:2], people, regions, landmarks, presence, heatmaps))
         return out
 
-    def decode(self, image_hw, scores: np.ndarray, regions: PersonRegions, landmarks, presence, heatmaps) -> Poses:
-        n = len(scores)
+    def decode(self, image_hw, people: Poses, regions: PersonRegions, landmarks, presence, heatmaps) -> Poses:
+        """One person per detected person, in the detector's order by score. Where the landmark model says its
+        crop holds no person (presence < 0.5) the detector's person is still published: with the detector's
+        own keypoints when they are body joints (keypoint_source DETECTOR), else with every score 0
+        (NO_KEYPOINTS), and the detector's box. A planner never loses a person the detector saw."""
+        n = len(people)
         raw = landmarks.reshape(n, -1, 5)[:, :NUM_LANDMARKS]
         xy = refine_from_heatmap(raw[..., :2] / LANDMARK_SIZE, heatmaps[:, :, :, :NUM_LANDMARKS])
         keypoints = np.empty((n, NUM_LANDMARKS, 3), np.float32)
         keypoints[..., :2] = regions.to_source(xy)
         keypoints[..., 2] = sigmoid(raw[..., 3])  # visibility
-        # A person's box is the extent of its landmarks (BlazePose's detector box is the face).
-        boxes = boxes_of_points(keypoints[..., :2])
-        clip_boxes(boxes, *image_hw)
         # Keypoints are not clipped: like MediaPipe, a joint the model places beyond the border (a hidden
         # foot, say) keeps its extrapolated position; its visibility says how much to trust it.
-        keep = presence.reshape(n) >= PRESENCE_THRESHOLD
-        # Two regions on one person (seen by two tiles, say) give the same landmarks: keep the best one.
-        if keep.sum() > 1:
-            candidates = np.flatnonzero(keep)
-            xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)[candidates]
-            unique = np.asarray(cv2.dnn.NMSBoxes(xywh, scores[candidates], 0.0, 0.5), np.int64).reshape(-1)
-            keep[:] = False
-            keep[candidates[unique]] = True
-        keypoints, boxes, scores = keypoints[keep], boxes[keep], scores[keep]
+        # A person's box is the extent of its 33 landmarks (BlazePose's detector box is the face).
+        boxes = boxes_of_points(keypoints[..., :2])
+        clip_boxes(boxes, *image_hw)
         if self._mapping is not None:
             keypoints = np.ascontiguousarray(keypoints[:, self._mapping])
-        order = np.argsort(-scores, kind="stable")
-        return Poses(boxes[order], scores[order].astype(np.float32), self.threshold(keypoints[order]), self.skeleton)
+        keypoints = self.threshold(keypoints)
+        source = np.full(n, Poses.KEYPOINT_MODEL, np.uint8)
+        rejected = presence.reshape(n) < PRESENCE_THRESHOLD
+        for i in np.flatnonzero(rejected):
+            keypoints[i], source[i] = self.detector_keypoints(people[[i]])
+            boxes[i] = people.boxes[i]
+        keep = np.ones(n, bool)
+        if self.detector.may_repeat_people:
+            keep = ~repeated_people(boxes, ~rejected)
+            self.repeats_removed += int((~keep).sum())
+        order = np.flatnonzero(keep)[np.argsort(-people.scores[keep], kind="stable")]
+        return Poses(boxes[order], people.scores[order].astype(np.float32), keypoints[order], self.skeleton,
+                     keypoint_source=source[order])
+
+    def status(self) -> dict[str, str]:
+        status = super().status()
+        if self.detector.may_repeat_people:
+            status["repeated detections removed"] = str(self.repeats_removed)
+        return status
+
+    def detector_keypoints(self, people: Poses) -> tuple[np.ndarray, int]:
+        """What to publish for people the landmark model rejected: the detector's joints in the output layout
+        (by joint name, thresholded) and DETECTOR, or, when the detector gives no body joints (BlazePose's
+        alignment points), all scores 0 and NO_KEYPOINTS."""
+        keypoints = keypoints_by_name(people.keypoints, people.skeleton, self.skeleton)
+        if not keypoints[..., 2].any():
+            return keypoints, Poses.NO_KEYPOINTS
+        return self.threshold(keypoints), Poses.DETECTOR

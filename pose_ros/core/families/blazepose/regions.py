@@ -54,10 +54,13 @@ def regions_from_coco_keypoints(boxes: np.ndarray, keypoints: np.ndarray, min_sc
     """Regions from another model's COCO-17 people (boxes (N, 4), keypoints (N, 17, 3)); a joint counts when its
     score is at least ``min_score``.
 
-    Mirrors what BlazePose's detector gives: centre = mid-hip (mean of the hips found; the box centre if
-    none), circle radius = farthest keypoint found from it x 1.15 (the head top and toes lie beyond the
-    outermost keypoints) but at least half the box's long side, rotation from the hip -> shoulder direction
-    (upright when no shoulder is found).
+    Mirrors what BlazePose's detector gives, whose region the landmark model was trained on: centred on the
+    mid-hip, a circle holding the whole body, turned so that hips -> shoulders points up. Without hips in view
+    (a portrait, an upper body, a person cut by the border) BlazePose still centres on where the hips would
+    be: so here they are estimated one torso length below the shoulders, away from the face (torso =
+    max(1.3 x shoulder width, 2 x face-to-shoulders distance): adult proportions). Circle radius = farthest
+    keypoint found from the centre x 1.15 (the head top and toes lie beyond the outermost keypoints), at
+    least half the box's long side. Upright when neither hips nor a face give the direction.
     """
     xy, found = keypoints[..., :2], keypoints[..., 2] >= min_score
 
@@ -70,11 +73,21 @@ def regions_from_coco_keypoints(boxes: np.ndarray, keypoints: np.ndarray, min_sc
     box_centre = (boxes[:, :2] + boxes[:, 2:]) / 2
     hip, has_hip = mean_of([11, 12])
     shoulder, has_shoulder = mean_of([5, 6])
-    centre = np.where(has_hip[:, None], hip, box_centre)
+    face, has_face = mean_of([0, 1, 2, 3, 4])
+    upright = np.array([0.0, -1.0])
+    up = np.where((has_hip & has_shoulder)[:, None], shoulder - hip,
+                  np.where((has_face & has_shoulder)[:, None], face - shoulder, upright))
+    length = np.hypot(up[:, 0], up[:, 1])
+    up = np.where((length > 0)[:, None], up / np.maximum(length, 1e-6)[:, None], upright)
+    shoulder_width = np.where(found[:, 5] & found[:, 6], np.hypot(*(xy[:, 5] - xy[:, 6]).T), 0.0)
+    face_to_shoulders = np.where(has_face & has_shoulder, np.hypot(*(face - shoulder).T), 0.0)
+    torso = np.maximum(1.3 * shoulder_width, 2.0 * face_to_shoulders)
+    estimated_hip = shoulder - up * torso[:, None]
+    centre = np.where(has_hip[:, None], hip,
+                      np.where((has_shoulder & (torso > 0))[:, None], estimated_hip, box_centre))
     distance = np.hypot(*(xy - centre[:, None]).transpose(2, 0, 1))  # (N, 17)
     radius = np.maximum(np.where(found, distance, 0).max(axis=1, initial=0) * 1.15,
                         0.5 * np.max(boxes[:, 2:] - boxes[:, :2], axis=1))
-    up = np.where((has_hip & has_shoulder)[:, None], shoulder - hip, np.array([0.0, -1.0]))
     return PersonRegions(centre.astype(np.float32), (2 * radius * ROI_SCALE).astype(np.float32),
                          upright_rotation(up).astype(np.float32))
 
