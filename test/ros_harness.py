@@ -81,8 +81,11 @@ class RosHarness:
         if node not in self._clients:
             self._clients[node] = self.probe.create_client(GetState, f"{node}/get_state")
         client = self._clients[node]
-        assert client.wait_for_service(timeout_sec=10), f"{node}/get_state not available"
-        return client.call(GetState.Request(), timeout_sec=10).current_state.label
+        # Generous: on a loaded 2-core machine (other test processes) discovery can take several seconds.
+        assert client.wait_for_service(timeout_sec=30), f"{node}/get_state not available"
+        response = client.call(GetState.Request(), timeout_sec=30)
+        assert response is not None, f"{node}/get_state did not answer within 30 s"
+        return response.current_state.label
 
     def set_parameters(self, *params, atomically: bool = False, node: str = "/pose_node"):
         """Set (name, value) parameters over the node's parameter service; returns the results."""
@@ -94,7 +97,7 @@ class RosHarness:
         if key not in self._clients:
             self._clients[key] = self.probe.create_client(srv_type, f"{node}/{name}")
         client = self._clients[key]
-        assert client.wait_for_service(timeout_sec=10)
+        assert client.wait_for_service(timeout_sec=30), f"{node}/{name} not available"
         request = srv_type.Request(parameters=[Parameter(n, value=v).to_parameter_msg() for n, v in params])
         response = client.call(request, timeout_sec=30)
         return [response.result] if atomically else response.results
@@ -108,7 +111,7 @@ class RosHarness:
         if key not in self._clients:
             self._clients[key] = self.probe.create_client(ChangeState, f"{node}/change_state")
         client = self._clients[key]
-        assert client.wait_for_service(timeout_sec=10)
+        assert client.wait_for_service(timeout_sec=30), f"{node}/change_state not available"
         ids = {"configure": Transition.TRANSITION_CONFIGURE, "activate": Transition.TRANSITION_ACTIVATE,
                "deactivate": Transition.TRANSITION_DEACTIVATE, "cleanup": Transition.TRANSITION_CLEANUP}
         request = ChangeState.Request(transition=Transition(id=ids[transition]))

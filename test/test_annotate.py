@@ -14,6 +14,7 @@ from rosbags.interfaces import QosDurability
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 
 from pose_ros.core.config import PoseConfig
+from pose_ros.core.imaging import bgr_from_compressed_scaled
 from pose_ros.core.pipeline import build_estimator, build_models
 from pose_ros.core.stream import Frame, PoseStream, StreamResult
 from pose_ros.tools.annotate import (AnnotateError, OutputTopics, ProgressPrinter, annotate_bag, header_msg,
@@ -75,10 +76,14 @@ def stamp_ns(header):
     return header.stamp.sec * 10**9 + header.stamp.nanosec
 
 
-def stream_of(images_and_stamps):
-    """The poses a fresh PoseStream (tracking on, as the node's) gives for (image, stamp ns) in order."""
+def stream_of(images_and_stamps, scales=None):
+    """The poses a fresh PoseStream (tracking on, as the node's) gives for (image, stamp ns) in order; ``scales``:
+    each image's factors to full-size pixels (a JPEG decoded at reduced size)."""
     stream = PoseStream(build_models(CONFIG))
-    return [stream.process(Frame(image, stamp / 1e9, "camera")).poses for image, stamp in images_and_stamps]
+    pairs = list(images_and_stamps)
+    scales = scales or [(1.0, 1.0)] * len(pairs)
+    return [stream.process(Frame(image, stamp / 1e9, "camera", scale)).poses
+            for (image, stamp), scale in zip(pairs, scales)]
 
 
 def assert_poses_match(msg, expected, image_hw):
@@ -170,8 +175,12 @@ def test_compressed_image_topic(photos, tmp_path, estimator, store):
     poses = topics["/people/found"]
     assert [p[0] for p in poses] == [s + 5 for s in stamps]
     assert [stamp_ns(p[2].header) for p in poses] == stamps
+    # Decoded as the node decodes them (reduced_jpeg_decode: zidane's 1280 px at 1/2 for the 640 px model)
+    decoded = [bgr_from_compressed_scaled(jpeg.tobytes(), "jpeg", 640) for jpeg in jpegs]
+    assert [scale for _, scale in decoded] == [(1.0, 1.0), (2.0, 2.0), (1.0, 1.0)]
     images = [cv2.imdecode(jpeg, cv2.IMREAD_COLOR) for jpeg in jpegs]
-    for (_, _, msg, _), image, expected in zip(poses, images, stream_of(zip(images, stamps))):
+    expected_poses = stream_of(zip([image for image, _ in decoded], stamps), [scale for _, scale in decoded])
+    for (_, _, msg, _), image, expected in zip(poses, images, expected_poses):
         assert msg.header.frame_id == "cam"
         assert_poses_match(msg, expected, image.shape[:2])
         assert len(msg.people) >= 1

@@ -2,7 +2,8 @@ import cv2
 import numpy as np
 import pytest
 
-from pose_ros.core.imaging import ImageDecodeError, bgr_from_compressed, bgr_from_raw, jpeg_truncated
+from pose_ros.core.imaging import (ImageDecodeError, bgr_from_compressed, bgr_from_compressed_scaled, bgr_from_raw,
+                                   jpeg_size, jpeg_truncated, reduction_for)
 
 RNG = np.random.default_rng(1)
 BGR = RNG.integers(0, 255, (6, 8, 3), dtype=np.uint8)
@@ -71,6 +72,39 @@ def test_compressed_jpeg_and_png_decode_and_garbage_is_rejected():
         bgr_from_compressed(b"", "jpeg")
     with pytest.raises(ImageDecodeError, match="cannot decode"):
         bgr_from_compressed(b"\xff\xd8 not really a jpeg", "jpeg")
+
+
+@pytest.mark.parametrize("height, width, progressive", [(480, 640, 0), (1080, 1920, 0), (1081, 1919, 1), (7, 9, 0)])
+def test_jpeg_size_reads_the_frame_header(height, width, progressive):
+    image = np.random.default_rng(0).integers(0, 255, (height, width, 3), dtype=np.uint8)
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_PROGRESSIVE, progressive])
+    assert jpeg_size(data.tobytes()) == (height, width)
+    ok, png = cv2.imencode(".png", image)
+    assert jpeg_size(png.tobytes()) is None and jpeg_size(b"\xff\xd8\xff") is None
+
+
+@pytest.mark.parametrize("height, width, min_long_side, factor", [
+    (1080, 1920, 640, 2),    # 960 >= 640; 480 is not
+    (2160, 3840, 640, 4),    # 960
+    (1080, 1920, 224, 8),    # 240
+    (480, 640, 640, 1),      # already the model's size
+    (1080, 1920, 0, 1),      # 0 = full size (top-down crops)
+    (1079, 1281, 321, 4),    # libjpeg rounds up: ceil(1281 / 4) = 321
+])
+def test_reduction_keeps_the_long_side_at_least_the_models(height, width, min_long_side, factor):
+    assert reduction_for(height, width, min_long_side) == factor
+
+
+def test_reduced_decode_returns_the_factors_back_to_full_size():
+    image = cv2.resize(np.random.default_rng(1).integers(0, 255, (270, 481, 3), dtype=np.uint8), (1921, 1081))
+    ok, data = cv2.imencode(".jpg", image)
+    reduced, scale = bgr_from_compressed_scaled(data.tobytes(), "jpeg", 640)
+    assert reduced.shape[:2] == (541, 961)  # ceil(1081 / 2), ceil(1921 / 2)
+    assert scale == pytest.approx((1921 / 961, 1081 / 541))
+    full, scale = bgr_from_compressed_scaled(data.tobytes(), "jpeg", 0)
+    assert full.shape[:2] == (1081, 1921) and scale == (1.0, 1.0)
+    ok, png = cv2.imencode(".png", image)  # not a JPEG: decoded at full size
+    assert bgr_from_compressed_scaled(png.tobytes(), "png", 640)[0].shape[:2] == (1081, 1921)
 
 
 @pytest.mark.parametrize("encoding, hint", [

@@ -53,10 +53,10 @@ def test_launch_names_an_installed_package_executable_and_files(launch):
 
 
 def test_every_launch_arg_reaches_the_node(launch):
-    """Each arg is used by the node element: a parameter, a parameters file, a remap or its namespace,
-    directly or through another arg's default."""
+    """Each arg is used by the node element (a parameter, a parameters file, a remap or its namespace) or by
+    the environment it starts in (set_env), directly or through another arg's default."""
     root, args, node = launch
-    used_by_node = " ".join(v for element in node.iter() for v in element.attrib.values())
+    used_by_node = " ".join(v for element in [*node.iter(), *root.iter("set_env")] for v in element.attrib.values())
     defaults = {arg.get("name"): arg.get("default", "") for arg in root.iter("arg")}
 
     def reaches(name, seen=()):
@@ -80,10 +80,19 @@ def test_every_config_file_is_installed_and_valid_for_the_installed_models(confi
     assert config.stem in ET.parse(LAUNCH).getroot().find("arg[@name='model']").get("description")
 
 
-@pytest.fixture(scope="module")
-def launched_node(launch):
-    """The node as the launch file would start it (params file, device arg, image remap)."""
-    _, args, node = launch
+@pytest.fixture(scope="module", params=["false", "true"], ids=["default_transport", "shm"])
+def launched_node(launch, request):
+    """The node as the launch file would start it (params file, device arg, image remap), with ``shm`` as given:
+    the environment its set_env actions make (the test process itself keeps Fast DDS' defaults, so with shm the
+    frames cross between a participant with the large segment and one without: they must still arrive)."""
+    root, args, node = launch
+    args = {**args, "shm": request.param}
+    env = {}
+    for action in root.iter("set_env"):
+        if resolve(action.get("if", "true"), args) == "true":
+            env[action.get("name")] = resolve(action.get("value"), args)
+    if request.param == "true":
+        assert env and all(Path(path).is_file() for path in env.values()), env
     params_file = resolve(next(p.get("from") for p in node.iter("param") if p.get("from")), args)
     remap = node.find("remap")
     ros_args = ["-r", f"__node:={node.get('name')}"]
@@ -94,7 +103,7 @@ def launched_node(launch):
             value = "cpu" if param.get("name") == "device" else resolve(param.get("value"), args)  # no GPU here
             ros_args += ["-p", f"{param.get('name')}:={value}"]
     ros_args += ["-r", f"{remap.get('from')}:={resolve(remap.get('to'), args)}"]
-    process = NodeProcess(ros_args)
+    process = NodeProcess(ros_args, env=env)
     process.wait_ready()
     yield process, params_file, resolve(remap.get("to"), args)
     assert process.stop() == 0, process.output()

@@ -125,6 +125,29 @@ def test_compressed_input(ros, bus_image):
     assert answer.header.frame_id == "cam" and answer.image_width == bus_image.shape[1] and len(answer.people) >= 3
 
 
+@pytest.mark.parametrize("reduced", [True, False])
+def test_large_jpeg_is_decoded_at_reduced_size_and_answered_in_full_size_pixels(ros, bus_image, yolo_estimator,
+                                                                                   reduced):
+    """A 2160 px JPEG: with reduced_jpeg_decode the node decodes it at 1/2 (1080 px, still >= the model's
+    640) and publishes keypoints in the camera's 2160 px frame, within a few px of the full-size decode."""
+    big = cv2.resize(bus_image, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)  # 1620 wide, 2160 high
+    ros.pose_node(device="cpu", image_transport="compressed", reduced_jpeg_decode=reduced)
+    pub, poses = _io(ros, topic="/image/compressed", msg_type=CompressedImage)
+    ok, jpeg = cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    msg = CompressedImage(format="jpeg", data=jpeg.tobytes())
+    msg.header = image_msg(big, 3, "cam").header
+    answer = _answer(pub, poses, msg)
+    assert (answer.image_width, answer.image_height) == (1620, 2160)
+    full = yolo_estimator(cv2.imdecode(jpeg, cv2.IMREAD_COLOR))
+    full = full[full.scores >= 0.5]
+    assert len(answer.people) == len(full)
+    for person in answer.people:  # each published person lies on a full-decode person, in 2160 px pixels
+        ours = np.stack([person.keypoint_x, person.keypoint_y], axis=1)
+        error = np.hypot(*(full.keypoints[:, :, :2] - ours).transpose(2, 0, 1))  # (N_full, K)
+        visible = np.asarray(person.keypoint_score) > 0.5
+        assert np.median(error[:, visible], axis=1).min() < 8.0  # px of a 2160 px frame
+
+
 def test_diagnostics_say_what_the_node_is_doing(ros, bus_image):
     ros.pose_node(device="cpu", diagnostics_period=0.2)
     diagnostics = Collector()

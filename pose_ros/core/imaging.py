@@ -88,6 +88,59 @@ def bgr_from_compressed(data, format_: str = "") -> np.ndarray:
     return image
 
 
+_REDUCED_FLAGS = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+# JPEG start-of-frame markers (they hold the image size); C4 (DHT), C8 (JPG) and CC (DAC) are not frames.
+_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def jpeg_size(data) -> tuple[int, int] | None:
+    """(height, width) from a JPEG's start-of-frame header, without decoding; None if not a JPEG or no frame
+    header is found. Hand-written (a few bytes of header) because OpenCV offers no header-only read."""
+    buffer = memoryview(data)
+    if bytes(buffer[:2]) != b"\xff\xd8":
+        return None
+    i = 2
+    while i + 9 <= len(buffer):
+        if buffer[i] != 0xFF:
+            return None
+        marker = buffer[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        length = int.from_bytes(buffer[i + 2:i + 4], "big")
+        if marker in _SOF_MARKERS:
+            return int.from_bytes(buffer[i + 5:i + 7], "big"), int.from_bytes(buffer[i + 7:i + 9], "big")
+        i += 2 + length
+    return None
+
+
+def reduction_for(height: int, width: int, min_long_side: int) -> int:
+    """The largest JPEG DCT reduction (1, 2, 4 or 8) that keeps the long side >= ``min_long_side``
+    (0 = full size). libjpeg's scaled sizes are ceil(side / factor)."""
+    long_side = max(height, width)
+    for factor in (8, 4, 2):
+        if min_long_side > 0 and -(-long_side // factor) >= min_long_side:
+            return factor
+    return 1
+
+
+def bgr_from_compressed_scaled(data, format_: str = "", min_long_side: int = 0) -> tuple[np.ndarray, tuple[float, float]]:
+    """Decode a compressed frame to BGR at the smallest size whose long side is still >= ``min_long_side``
+    (JPEG only: libjpeg's DCT scaling decodes 1/2, 1/4, 1/8 size directly, much faster than full size and
+    a resize). Returns the image and the (x, y) factors back to the full-size pixels ((1, 1) at full size)."""
+    size = jpeg_size(data) if min_long_side > 0 else None
+    factor = reduction_for(*size, min_long_side) if size else 1
+    if factor == 1:
+        return bgr_from_compressed(data, format_), (1.0, 1.0)
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    image = cv2.imdecode(buffer, _REDUCED_FLAGS[factor])
+    if image is None:
+        raise ImageDecodeError(f"cannot decode compressed image ({buffer.size} bytes, format {format_!r})",
+                               "compressed")
+    (height, width), (h, w) = size, image.shape[:2]
+    return image, (width / w, height / h)
+
+
 def jpeg_truncated(data) -> bool:
     """True for JPEG data that does not end with its end-of-image marker (a file cut short: libjpeg still decodes
     the part it has, with a warning on stderr only). Trailing zero padding is allowed."""

@@ -161,6 +161,12 @@ class PoseModels:
     def skeleton(self) -> Skeleton:
         return next(iter(self.by_mode.values())).skeleton
 
+    @property
+    def useful_long_side(self) -> int:
+        """The image long side every loaded model is content with (0 = full resolution), see PoseModel."""
+        sides = [model.useful_long_side for model in self.by_mode.values()]
+        return 0 if 0 in sides else max(sides)
+
     def with_config(self, config: PoseConfig) -> "PoseModels":
         return PoseModels(config, {mode: model.with_config(part) for (mode, model), part
                                    in zip(self.by_mode.items(), auto_parts(config).values())})

@@ -10,7 +10,7 @@ from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
-from pose_ros.core.imaging import bgr_from_compressed, bgr_from_raw
+from pose_ros.core.imaging import bgr_from_compressed_scaled, bgr_from_raw
 from pose_ros.core.message_fields import person_fields, pose_array_fields
 from pose_ros.core.result import Poses
 from pose_ros.core.stream import StreamResult
@@ -18,12 +18,13 @@ from pose_ros.core.skeletons import Skeleton
 from pose_ros.msg import PersonPose, PoseArray, SkeletonInfo
 
 
-def image_to_bgr(msg: Image | CompressedImage) -> np.ndarray:
-    """sensor_msgs Image (a view of msg.data for bgr8) or CompressedImage -> (H, W, 3) uint8 BGR.
-    Raises ImageDecodeError."""
+def image_to_bgr(msg: Image | CompressedImage, min_long_side: int = 0) -> tuple[np.ndarray, tuple[float, float]]:
+    """sensor_msgs Image (a view of msg.data for bgr8) or CompressedImage -> (H, W, 3) uint8 BGR and the (x, y)
+    factors to full-size pixels: a JPEG is decoded at reduced size when its long side stays >= ``min_long_side``
+    (0 = full size). Raises ImageDecodeError."""
     if isinstance(msg, CompressedImage):
-        return bgr_from_compressed(msg.data, msg.format)
-    return bgr_from_raw(msg.data, msg.height, msg.width, msg.step, msg.encoding)
+        return bgr_from_compressed_scaled(msg.data, msg.format, min_long_side)
+    return bgr_from_raw(msg.data, msg.height, msg.width, msg.step, msg.encoding), (1.0, 1.0)
 
 
 def bgr_to_image(image: np.ndarray, header: Header) -> Image:

@@ -35,6 +35,10 @@ class NodeConfig:
                                             "~/front/color/poses)", change="read_only")
     image_transport: str = setting("raw", "raw (sensor_msgs/Image) or compressed (CompressedImage on "
                                    "<topic>/compressed)", change="read_only", choices=TRANSPORTS)
+    reduced_jpeg_decode: bool = setting(True, "decode JPEG frames (compressed transport) at 1/2, 1/4 or 1/8 size "
+                                        "when the model's input is that small anyway (libjpeg DCT scaling: faster "
+                                        "than full size); keypoints stay in full-size pixels. Off for top-down "
+                                        "models (their crops use the full resolution)", change="live")
     image_reliability: str = setting("auto", "QoS reliability of the image subscriptions: auto (as the "
                                      "publishers on the topic: best effort if any is, re-checked as publishers "
                                      "come and go), reliable, best_effort", change="read_only", choices=RELIABILITIES)

@@ -325,12 +325,13 @@ class PoseNode(LifecycleNode):
 
     def _decode(self, cam: Camera, msg) -> Frame | None:
         try:
-            image = image_to_bgr(msg)
+            min_side = self._models.useful_long_side if self._node_config.reduced_jpeg_decode else 0
+            image, scale = image_to_bgr(msg, min_side)
         except ImageDecodeError as err:
             self._errors.report(f"bad_image_{err.kind}", f"dropped frame on {cam.topic}: {err}")
             cam.health.rejected(str(err))
             return None
-        return Frame(image, _stamp_s(msg.header), msg.header.frame_id)
+        return Frame(image, _stamp_s(msg.header), msg.header.frame_id, scale)
 
     def _failed(self, cam: Camera, msg, err: Exception) -> None:
         if isinstance(err, SkipFrame):

@@ -43,7 +43,7 @@ from rosbags.rosbag2 import StoragePlugin, Writer
 
 from pose_ros.core.annotators import draw_poses
 from pose_ros.core.config import ConfigError, PoseConfig
-from pose_ros.core.imaging import ImageDecodeError, bgr_from_compressed, bgr_from_raw
+from pose_ros.core.imaging import ImageDecodeError, bgr_from_compressed_scaled, bgr_from_raw
 from pose_ros.core.message_fields import person_fields, pose_array_fields
 from pose_ros.core.skeletons import Skeleton
 from pose_ros.core.stream import Frame, PoseStream, StreamConfig, StreamResult
@@ -99,15 +99,17 @@ def skeleton_info_msg(store, skeleton: Skeleton, model: str, header):
                                            oks_sigmas=skeleton.oks_sigmas.astype(np.float32))
 
 
-def decode_frame(store, raw: bytes, msgtype: str):
-    """CDR bytes of an Image or CompressedImage -> (header, BGR array). Raises ImageDecodeError."""
+def decode_frame(store, raw: bytes, msgtype: str, min_long_side: int = 0):
+    """CDR bytes of an Image or CompressedImage -> (header, BGR array, (x, y) factors to full-size pixels); a
+    JPEG is decoded at reduced size when its long side stays >= ``min_long_side``, as the node does with
+    reduced_jpeg_decode (its default). Raises ImageDecodeError."""
     try:
         msg = store.deserialize_cdr(raw, msgtype)
     except Exception as err:  # noqa: BLE001 - rosbags raises assorted errors on malformed bytes
         raise ImageDecodeError(f"cannot deserialize {msgtype}: {type(err).__name__}: {err}", "deserialize") from None
     if msgtype == COMPRESSED_TYPE:
-        return msg.header, bgr_from_compressed(msg.data, msg.format)
-    return msg.header, bgr_from_raw(msg.data, msg.height, msg.width, msg.step, msg.encoding)
+        return (msg.header, *bgr_from_compressed_scaled(msg.data, msg.format, min_long_side))
+    return msg.header, bgr_from_raw(msg.data, msg.height, msg.width, msg.step, msg.encoding), (1.0, 1.0)
 
 
 # --- progress ----------------------------------------------------------------------------------------------
@@ -263,9 +265,9 @@ def _annotate(reader, store, conns, total, in_bag, out_bag, topic, stream: PoseS
             for conn, log_time, raw in itertools.chain([first] if first else [], messages):
                 frames += 1
                 try:
-                    header, image = decode_frame(store, raw, conn.msgtype)
+                    header, image, scale = decode_frame(store, raw, conn.msgtype, models.useful_long_side)
                     result = stream.process(Frame(image, header.stamp.sec + header.stamp.nanosec * 1e-9,
-                                                  header.frame_id))
+                                                  header.frame_id, scale))
                 except ImageDecodeError as err:
                     _failed(failures, err.kind, frames, log_time, str(err))
                 except Exception as err:  # noqa: BLE001 - one bad frame is counted and skipped, as in the node

@@ -63,6 +63,12 @@ class PoseModel:
         return False
 
     @property
+    def useful_long_side(self) -> int:
+        """The longest image side beyond which this model sees no more detail (its letterboxed input's), so a
+        compressed frame may be decoded that small; 0 = it uses the full resolution (top-down crops do)."""
+        return 0
+
+    @property
     def may_repeat_people(self) -> bool:
         """True when one person may be reported twice (seen by two overlapping tiles, say). People come in
         priority order: a top-down keypoint model that finds two of them to be one person keeps the first."""

@@ -47,6 +47,10 @@ class YoloPose(PoseModel):
         """True when the model's batch axis is free: several frames then run in one call."""
         return not isinstance(self.backend.input_shapes[0][0], int)
 
+    @property
+    def useful_long_side(self) -> int:
+        return max(self.input_hw)
+
     def _input(self, frames: int):
         if frames not in self._inputs:
             shape = (frames, 3, *self.input_hw)
