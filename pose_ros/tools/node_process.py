@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-INSTALL = REPO / "install" / "pose_ros"  # colcon install of this checkout (scripts/setup_env.sh)
+# colcon install of this checkout for the distro in use: scripts/env.sh sets POSE_ROS_INSTALL (install/<distro>).
+INSTALL = Path(os.environ.get("POSE_ROS_INSTALL") or REPO / "install" / os.environ.get("POSE_ROS_DISTRO", "jazzy")) \
+    / "pose_ros"
 EXECUTABLE = INSTALL / "lib" / "pose_ros" / "pose_node"
 SHARE = INSTALL / "share" / "pose_ros"
 
