@@ -57,6 +57,7 @@ class Published:
     stages: dict[str, float]
     age_s: float
     people: int
+    own_s: float = 0.0  # received -> published, less the core pipeline
 
 
 class CameraHealth:
@@ -92,9 +93,10 @@ class CameraHealth:
         with self._lock:
             self._rejected.append((self._clock(), reason))
 
-    def published(self, stages: dict[str, float], age_s: float, people: int, batched: bool = False) -> None:
+    def published(self, stages: dict[str, float], age_s: float, people: int, batched: bool = False,
+                  own_s: float = 0.0) -> None:
         with self._lock:
-            self._published.append(Published(self._clock(), dict(stages), age_s, people))
+            self._published.append(Published(self._clock(), dict(stages), age_s, people, own_s))
             self.published_total += 1
             self.batched_total += batched
 
@@ -130,6 +132,8 @@ class CameraHealth:
                 median = np.median([p.stages[stage] for p in published if stage in p.stages])
                 values[f"latency {stage} (ms)"] = f"{median * 1e3:.1f}"
             values["input age at publish (ms)"] = f"{np.median([p.age_s for p in published]) * 1e3:.1f}"
+            own = np.array([p.own_s for p in published]) * 1e3
+            values["node own cost p50 / p99 (ms)"] = f"{np.median(own):.2f} / {np.percentile(own, 99):.2f}"
             values["people (last frame)"] = str(published[-1].people)
         if not received:
             since = now - (last_received if last_received is not None else self._started)

@@ -257,7 +257,7 @@ class PoseNode(LifecycleNode):
         cam.health.received()
         frames = self._frames
         if frames is not None:  # a callback already queued when the node deactivated finds no mailbox
-            frames.put(cam.key, msg)
+            frames.put(cam.key, (msg, time.perf_counter()))  # when it came: for the node's own cost
 
     def _on_incompatible_qos(self, cam: Camera, event) -> None:
         cam.incompatible_qos += 1
@@ -286,22 +286,22 @@ class PoseNode(LifecycleNode):
                 continue
             self._apply_pending()
             waiting = []
-            for key, msg in newest.items():
+            for key, (msg, received_at) in newest.items():
                 cam = self._cameras[key]
                 cam.health.dropped_total = frames.replaced[key]
                 t0 = time.perf_counter()
                 frame = self._decode(cam, msg)
                 if frame is not None:
-                    waiting.append((cam, msg, frame, time.perf_counter() - t0))
+                    waiting.append((cam, msg, frame, time.perf_counter() - t0, received_at))
             if not waiting or self._models is None:
                 continue
-            results = process_together([cam.stream for cam, *_ in waiting], [frame for _, _, frame, _ in waiting],
+            results = process_together([cam.stream for cam, *_ in waiting], [entry[2] for entry in waiting],
                                        batch=self._node_config.batch_cameras)
-            for (cam, msg, frame, convert_s), result in zip(waiting, results):
+            for (cam, msg, frame, convert_s, received_at), result in zip(waiting, results):
                 if isinstance(result, Exception):
                     self._failed(cam, msg, result)
                 else:
-                    self._publish(cam, msg, frame, result, convert_s)
+                    self._publish(cam, msg, frame, result, convert_s, received_at)
 
     def _apply_pending(self) -> None:
         """The parameter change accepted last: new thresholds at once, new models after loading them."""
@@ -342,7 +342,8 @@ class PoseNode(LifecycleNode):
         self._errors.report("processing", f"frame {stamp} on {cam.topic} failed: {type(err).__name__}: {err}")
         cam.health.rejected(f"{type(err).__name__}: {err}")
 
-    def _publish(self, cam: Camera, msg, frame: Frame, result: StreamResult, convert_s: float) -> None:
+    def _publish(self, cam: Camera, msg, frame: Frame, result: StreamResult, convert_s: float,
+                 received_at: float) -> None:
         for kind, message in result.warnings:
             self._warnings.report(kind, message)
         start = time.perf_counter()
@@ -352,9 +353,13 @@ class PoseNode(LifecycleNode):
         except Exception as err:  # noqa: BLE001 - one bad frame must never kill the node
             self._failed(cam, msg, err)
             return
-        stages = {"convert": convert_s, **result.stages, "publish": time.perf_counter() - start}
+        done = time.perf_counter()
+        stages = {"convert": convert_s, **result.stages, "publish": done - start}
         age = self.get_clock().now().nanoseconds * 1e-9 - result.stamp_s
-        cam.health.published(stages, age, len(result.poses), result.batched)
+        # The node's own cost: from the subscription callback to published, less the core pipeline (models,
+        # tracking, smoothing): the hand-off to the worker, decoding, message building and publishing.
+        own_s = done - received_at - sum(result.stages.values())
+        cam.health.published(stages, age, len(result.poses), result.batched, own_s)
 
     def _publish_extras(self, cam: Camera, image: np.ndarray, result: StreamResult, header: Header) -> None:
         """Overlays and markers, each only when enabled and someone listens."""
