@@ -61,7 +61,8 @@ import yaml  # noqa: E402
 from pose_ros.core.runtime.backend import BackendOptions, OrtBackend  # noqa: E402
 from pose_ros.core.config import PoseConfig  # noqa: E402
 from pose_ros.core.models import resolve_model  # noqa: E402
-from pose_ros.core.pipeline import auto_parts, build_estimator  # noqa: E402
+from pose_ros.core.pipeline import auto_parts, build_estimator, build_models  # noqa: E402
+from pose_ros.core.stream import Frame, PoseStream, StreamConfig  # noqa: E402
 from pose_ros.tools.sample_data import cache_dir, ensure_photos  # noqa: E402
 from devtools.bench import crowd, report  # noqa: E402
 
@@ -121,6 +122,23 @@ def round_robin(cases: dict, warmup: int, runs: int) -> dict:
             if round_ >= warmup:
                 samples[key].append(sample)
     return samples
+
+
+class AutoStreamCall:
+    """A PoseStream (mode auto) called like an estimator: image -> Poses, with ``timings`` and ``mode``."""
+
+    def __init__(self, stream):
+        self.stream, self.timings, self._frames = stream, {}, 0
+
+    @property
+    def mode(self) -> str:
+        return self.stream.mode
+
+    def __call__(self, image):
+        self._frames += 1
+        result = self.stream.process(Frame(image, self._frames * 0.1))
+        self.timings = {k: v for k, v in result.stages.items() if k in report.STAGES}
+        return result.poses
 
 
 def timed_call(estimator, image):
@@ -620,9 +638,11 @@ def bench_auto_mode(args, photo_paths: dict[str, Path]) -> list[dict]:
     timing is that of the mode auto holds for that crowd."""
     scenes = crowd.crowd_images(crowd.load_person_crops(photo_paths))
     auto_cfg = load_config("auto", device="cpu")
-    top_down_cfg, bottom_up_cfg = auto_parts(auto_cfg)
+    parts = auto_parts(auto_cfg)
+    top_down_cfg, bottom_up_cfg = parts["top_down"], parts["bottom_up"]
     fixed = {"fixed top_down": build_estimator(top_down_cfg), "fixed bottom_up": build_estimator(bottom_up_cfg)}
-    autos = {n: build_estimator(auto_cfg) for n in scenes}
+    models = build_models(auto_cfg)  # one set of models, one stream per crowd (as one camera each)
+    autos = {n: AutoStreamCall(PoseStream(models, StreamConfig(tracking=False))) for n in scenes}
     for n, estimator in autos.items():
         for _ in range(auto_cfg.auto_patience + 2):
             estimator(scenes[n][0])
