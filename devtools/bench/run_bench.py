@@ -63,6 +63,7 @@ from pose_ros.core.config import PoseConfig  # noqa: E402
 from pose_ros.core.models import resolve_model  # noqa: E402
 from pose_ros.core.pipeline import auto_parts, build_estimator, build_models  # noqa: E402
 from pose_ros.core.stream import Frame, PoseStream, StreamConfig  # noqa: E402
+from pose_ros.tools.node_process import stop_process  # noqa: E402
 from pose_ros.tools.sample_data import cache_dir, ensure_photos  # noqa: E402
 from devtools.bench import crowd, report  # noqa: E402
 
@@ -380,13 +381,7 @@ class EchoProcess:
             raise RuntimeError("devtools/bench/image_echo.py did not start")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def node_diagnostics(received: list, start: float, end: float, window_s: float = 5.0) -> dict[str, float]:

@@ -18,6 +18,17 @@ EXECUTABLE = INSTALL / "lib" / "pose_ros" / "pose_node"
 SHARE = INSTALL / "share" / "pose_ros"
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGINT (a ROS node's clean shutdown), then SIGKILL if it is not gone within ``timeout`` s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class NodeProcess:
     """``pose_node --ros-args ...`` in a subprocess; its output is kept for assertions."""
 
@@ -43,12 +54,6 @@ class NodeProcess:
             time.sleep(0.1)
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self._log.close()
         return self.proc.returncode
