@@ -51,3 +51,20 @@ def test_multipose_on_bus(bus_image):
     assert np.all(np.diff(poses.scores) <= 0)
     inside = ((poses.keypoints[..., 0] >= poses.boxes[:, None, 0] - 1) & (poses.keypoints[..., 0] <= poses.boxes[:, None, 2] + 1))
     assert inside[poses.keypoints[..., 2] > 0].mean() > 0.9
+
+
+@pytest.mark.parametrize("profile", ["movenet_lightning", "movenet_thunder"])
+def test_topdown_movenet_keypoints_inside_detector_boxes(profile, bus_image):
+    from pose_ros.core.config import PoseConfig
+    from pose_ros.core.pipeline import build_estimator
+    from pose_ros.core.profiles import load_profile
+
+    poses = build_estimator(load_profile(profile, PoseConfig))(bus_image)
+    assert len(poses.scores) >= 3
+    seen = poses.keypoints[..., 2] > 0
+    x, y = poses.keypoints[..., 0], poses.keypoints[..., 1]
+    # Padded crops (x1.25) may put a joint a little outside the detector's box, not far.
+    margin = 0.15 * (poses.boxes[:, 3] - poses.boxes[:, 1])[:, None]
+    inside = ((x >= poses.boxes[:, None, 0] - margin) & (x <= poses.boxes[:, None, 2] + margin)
+              & (y >= poses.boxes[:, None, 1] - margin) & (y <= poses.boxes[:, None, 3] + margin))
+    assert seen.sum() > 20 and inside[seen].mean() > 0.95

@@ -14,6 +14,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     mmpose.HEATMAP,
     posenet.FAMILY,
     movenet.MULTIPOSE,
+    movenet.SINGLEPOSE,
 )}
 
 __all__ = ["FAMILIES", "PARADIGMS", "Family", "PoseModel", "TopDownModel"]
