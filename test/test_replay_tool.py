@@ -116,7 +116,9 @@ def test_at_the_recorded_pace_every_frame_reaches_the_node(node, listener, tmp_p
     stamps = write_image_bag(tmp_path / "bag", [small] * 6, start_ns=1_730_000_000_000_000_000,
                              period_ns=400_000_000)  # 2.5 Hz: slower than the model, so nothing need be skipped
     listener.wait_matched()
-    result = replay(tmp_path / "bag", "--rate", "1")
+    # Two subscribers: the node and the listener's image subscription (as RViz would). Waiting for one let the
+    # replay start before a slowly discovered node (a loaded machine): its first frames went to the listener only.
+    result = replay(tmp_path / "bag", "--rate", "1", "--subscribers", "2")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "replayed 6 frames" in result.stdout and "terminate" not in result.stderr
     assert listener.wait_for(lambda m: all(a is not None for a in _answers_for(listener, stamps)), timeout=20), \

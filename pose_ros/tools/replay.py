@@ -81,10 +81,12 @@ class BagReplayer:
         listening = {(s.node_name, s.node_namespace) for s in self._node.get_subscriptions_info_by_topic(self.topic)}
         return bool(answering & listening) and self._pub.get_subscription_count() > 0
 
-    def wait_for_subscriber(self, timeout_s: float = 10.0) -> bool:
-        """Wait for a matched subscriber (with an answer topic: the answering node's own), then let the match
-        settle on the subscriber's side, so the first frame is not lost."""
-        ready = self._answering_node_subscribed if self.answer_topic else (lambda: self._pub.get_subscription_count() > 0)
+    def wait_for_subscriber(self, timeout_s: float = 10.0, subscribers: int = 1) -> bool:
+        """Wait for ``subscribers`` matched subscriptions (with an answer topic: also the answering node's own),
+        then let the match settle on the subscriber's side, so the first frame is not lost."""
+        def ready() -> bool:
+            enough = self._pub.get_subscription_count() >= subscribers
+            return enough and (self._answering_node_subscribed() if self.answer_topic else True)
         deadline = time.monotonic() + timeout_s
         while not ready() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -137,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait-for", metavar="POSES_TOPIC", help="publish each frame once the previous "
                         "one was answered on this PoseArray topic")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each answer")
+    parser.add_argument("--subscribers", type=int, default=1, metavar="N",
+                        help="start once N subscriptions are matched (the node, RViz, a recorder...): without "
+                             "--wait-for, frames published before a subscriber is discovered never reach it")
     parser.add_argument("--best-effort", action="store_true", help="publish best-effort (default reliable)")
     args = parser.parse_args(argv)
     try:
@@ -159,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         replayer = BagReplayer(node, topic, args.wait_for, reliable=not args.best_effort,
                                compressed=bool(images) and images[0].msgtype == COMPRESSED_TYPE)
         spinner.start()
-        if not replayer.wait_for_subscriber():
-            who = f"the node answering on {args.wait_for}" if args.wait_for else "a subscriber"
+        if not replayer.wait_for_subscriber(subscribers=args.subscribers):
+            who = f"the node answering on {args.wait_for}" if args.wait_for else f"{args.subscribers} subscriber(s)"
             print(f"replay: no {who} on {topic} after 10 s; publishing anyway", file=sys.stderr)
 
         def report(frame: ReplayedFrame) -> None:
