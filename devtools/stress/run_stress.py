@@ -124,14 +124,18 @@ class Probe:
                     self.counts = {key: int(values[key]) for key in _COUNTERS if key in values}
                     self._cond.notify_all()
 
-    def wait_accounted(self, timeout: float) -> bool:
-        """Wait until the node's counters account for every frame it received: published or dropped for a
-        newer one. The node guarantees that once it is idle; DDS may drop frames before they reach it."""
+    def wait_accounted(self, timeout: float) -> tuple[dict[str, int], dict[int, float]]:
+        """Wait until the node's counters account for every frame it received (published or dropped for a
+        newer one: the node guarantees that once it is idle; DDS may drop frames before they reach it) and
+        every answer it counted has arrived here. Returns one consistent snapshot (counters, answers), taken
+        under the lock: a frame still in transit may change the counters right after."""
         def accounted() -> bool:
             c = self.counts
-            return bool(c) and c["frames received"] == c["frames published"] + c[_DROPPED]
+            return (bool(c) and c["frames received"] == c["frames published"] + c[_DROPPED]
+                    and len(self.answers) >= c["frames published"])
         with self._cond:
-            return self._cond.wait_for(accounted, timeout)
+            self._cond.wait_for(accounted, timeout)
+            return dict(self.counts), dict(self.answers)
 
     def wait_subscriber(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -183,14 +187,14 @@ def overload(node: NodeProcess, probe: Probe, seconds: float, rate_hz: float, wi
     while (elapsed := time.monotonic() - start) < seconds:
         sent.append(probe.publish(msg))
         time.sleep(max(0.0, start + len(sent) * period - time.monotonic()))
-    probe.wait_accounted(timeout=30.0)  # the last answer, and a diagnostics message after it
-    answered = [(stamp, probe.answers[stamp] - stamp / 1e9) for stamp in sent if stamp in probe.answers]
+    counts, answers = probe.wait_accounted(timeout=30.0)  # the last answer, and a diagnostics message after it
+    answered = [(stamp, answers[stamp] - stamp / 1e9) for stamp in sent if stamp in answers]
     half = sent[0] + (sent[-1] - sent[0]) / 2 if sent else 0
     return OverloadResult(
         seconds=round(elapsed, 1), rate_hz=round(len(sent) / elapsed, 1), size=f"{width}x{height}",
-        published=len(sent), answered=len(answered), dropped_by_node=probe.counts.get(_DROPPED, 0),
-        received_by_node=probe.counts.get("frames received", 0),
-        published_by_node=probe.counts.get("frames published", 0),
+        published=len(sent), answered=len(answered), dropped_by_node=counts.get(_DROPPED, 0),
+        received_by_node=counts.get("frames received", 0),
+        published_by_node=counts.get("frames published", 0),
         latency_ms_first_half=_stats([lat for stamp, lat in answered if stamp < half]),
         latency_ms_second_half=_stats([lat for stamp, lat in answered if stamp >= half]),
         rss_mb_start=round(rss_start, 1), rss_mb_end=round(rss_mb(node.proc.pid), 1),
