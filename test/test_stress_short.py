@@ -16,10 +16,11 @@ def node_and_probe():
 def test_overload_is_survived_and_skipped_frames_are_counted(node_and_probe):
     node, probe = node_and_probe
     result = stress.overload(node, probe, seconds=3.0, rate_hz=100.0, width=1920, height=1080)
-    # How many frames DDS delivers under a 100 Hz flood of 6 MB frames is the transport's business (Fast DDS 3 on
-    # Kilted once delivered 1 of 300 in 3 s, Fast DDS 2 on Jazzy 15-20): the node must stay alive and answer
-    # what reaches it; the soak right after checks that it answers every frame at a rate it can sustain.
-    assert result.alive and result.answered >= 1
+    # How many frames DDS delivers under a 100 Hz flood of 6 MB reliable frames is the transport's business:
+    # Fast DDS 2 (Jazzy) delivers 15-20 in 3 s; Fast DDS 3 (Kilted) delivered 1, and in some runs none, to the
+    # node. The node must stay alive and answer what reaches it (below); the soak right after checks that it
+    # answers every frame at a rate it can sustain.
+    assert result.alive
     assert result.answered < result.published  # newest-frame-only: no backlog is worked through
     # Every frame the node received is accounted for: answered, or counted as skipped for a newer one.
     # (Which of the two queues drops the excess, the DDS depth-1 queue or the node's mailbox, is up to the
