@@ -1,0 +1,245 @@
+"""The report's prose: what each section measures and what its numbers say, written from the results dict
+(pure: no timing, no models). run_bench.py stores the text in results["notes"]; render() places it."""
+from __future__ import annotations
+
+from devtools.bench.measure.common import SETTLE_S, median_of
+from devtools.bench.report.targets import NODE_OVER_ORT_MAX
+
+
+def drift(results: dict) -> str:
+    """The same work (one yolo11n_pose ORT run, 640x640, pose_ros' session) as measured in each section."""
+    per = {
+        "raw": median_of([r["median_ms"] for r in results.get("raw_ort", []) if r["model"] == "yolo11n_pose"]),
+        "pipeline": median_of([r["stages"].get("infer") for r in results.get("pipeline", [])
+                          if r["config"] == "yolo11n_pose"]),
+        "node": median_of([f.get("raw_ms") for f in results.get("node", {}).get("frames", [])]),
+        "peers": median_of([r["ours_stages"].get("infer") for r in results.get("peers", {}).get("ultralytics", [])]),
+        "crowd": median_of([r["stages"].get("infer") for r in results.get("crowd", []) if r["config"] == "yolo11n_pose"]),
+    }
+    per = {k: v for k, v in per.items() if v is not None}
+    if len(per) < 2:
+        return ""
+    spread = max(per.values()) / min(per.values())
+    return ("one yolo11n_pose ORT run (640x640, same session settings) took " + ", ".join(
+        f"{v:.1f} ms ({k})" for k, v in per.items()) + f" in the sections below: a {spread:.2f}x spread between "
+        "sections of one run; the machine's speed drifts (a VM; see the load line). Compare numbers within a "
+        "section: every ratio in this report is taken within one section, from interleaved measurements.")
+
+
+def notes(results: dict) -> dict:
+    """The prose around the tables: definitions, and what the numbers say about where the time goes."""
+    n = {}
+    raw = {r["model"]: r["median_ms"] for r in results.get("raw_ort", [])}
+    n["raw_ort"] = ("`OrtBackend.run` alone (pose_ros' session: CPU provider, graph optimisation ALL, intra-op "
+                    "threads 0 = ONNX Runtime's default, one per core; inter-op 1; spinning off), on uniform noise "
+                    "of the model's input shape (the work does not depend on the values).")
+    batched = raw.get("yolo11n_pose (2 cameras' frames, one batched call)")
+    if batched and raw.get("yolo11n_pose"):
+        n["raw_ort_after"] = (
+            f"Multi-camera batching (bottom-up): one call on two frames takes {batched:.1f} ms, "
+            f"{batched / 2:.1f} ms per frame against {raw['yolo11n_pose']:.1f} ms alone "
+            f"({2 * raw['yolo11n_pose'] / batched:.2f}x the throughput). On these 2 CPU cores a batch mostly "
+            "saves per-call overhead; on a GPU, where one frame leaves most of the device idle, it is where "
+            "batching pays.")
+    n["pipeline"] = ("In-process `build_estimator(config)(image)` on the decoded BGR photo (config from "
+                     "`config/<name>.yaml`, device cpu). Stage medians are taken separately, so they need not add "
+                     "up to the total. `detect` (top-down) is the whole person detector: BlazePose's detector on "
+                     "the image and, with tiling, on its overlapping tiles (each an ONNX run + decoding), or a "
+                     "whole YOLO11n-pose pass; `infer` is then the landmark model, one run per person region.")
+    frames = results.get("node", {}).get("frames", [])
+    if frames:
+        text = ("The installed `pose_node` in its own process (`NodeProcess`, `config/<name>.yaml`, `-p device:=cpu`), "
+                "fed by this process one frame at a time: `sensor_msgs/Image` bgr8, reliable, depth 1; latency = "
+                "its `PoseArray` (matched by stamp) received - image published (`time.monotonic()`). In every "
+                "round each photo also goes once through the core pipeline in this process (\"core\") and once "
+                "through `devtools/bench/image_echo.py`, an rclpy process that answers each image with its header "
+                "(\"transport\": the same image over DDS with the same QoS, a tiny message back, no model), so all "
+                "three see the same machine load. \"rest\" = e2e - core - transport: the node's own work around "
+                "the pipeline (callback -> worker hand-off, tracking, PoseArray building and publishing), within "
+                "the noise of three medians (the node's own stage timings are in the second table). For yolo11n_pose the core's `infer` stage is exactly one raw ORT run on the "
+                "640x640 input (\"raw ORT\").")
+        if raw.get("yolo11n_pose"):
+            text += f" Section 1's floor for the same model: {raw['yolo11n_pose']:.1f} ms."
+        n["node"] = text
+        bu = [f for f in frames if f["config"] == "yolo11n_pose" and f.get("e2e_ms") is not None]
+        if bu:
+            small, big = min(bu, key=lambda f: f["mb"]), max(bu, key=lambda f: f["mb"])
+            rest = median_of([f["e2e_ms"] - f["core_ms"] - f["transport_ms"] for f in bu if f.get("transport_ms")])
+            pre_post = median_of([f["core_ms"] - f["raw_ms"] for f in bu])
+            n["node_after"] = (
+                f"Where the bottom-up node's time goes, beyond raw ORT: the core's preprocess + decode "
+                f"(median {pre_post:.1f} ms), the image's trip over DDS ({small['transport_ms']:.1f} ms for "
+                f"{small['mb']:.1f} MB ({small['photo']}) up to {big['transport_ms']:.1f} ms for {big['mb']:.1f} MB "
+                f"({big['photo']}): it grows with the bytes of the raw image), and the node's own rest "
+                f"(median {rest:.1f} ms).")
+    from pose_ros.core.families.blazepose.detector import detection_windows
+
+    counts = sorted({len(detection_windows(*(int(v) for v in r["image"].split("x")[::-1]), True)) - 1
+                     for r in results.get("peers", {}).get("mediapipe", []) if "image" in r})
+    tiles = " or ".join(map(str, counts)) if counts else "several"
+    n["peers"] = ("Peers run in their own venvs on the decoded photos, timed inside their process with "
+                  "`time.perf_counter()` around `YOLO(onnx).predict(image)` (the same `yolo11n_pose.onnx`, "
+                  "onnxruntime CPU, conf 0.25; its own pre/infer/post breakdown in brackets) and around "
+                  "`mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1).process(rgb)` (the TFLite "
+                  "originals of our BlazePose ONNX, XNNPACK). The peer process is driven through a pipe so its "
+                  "frames alternate with ours (in this process) on the same photo, frame by frame, with a "
+                  f"{SETTLE_S * 1e3:.0f} ms pause between engines (ORT's spinning threads of the previous one go "
+                  "idle). Ratio = peer / ours: above 1, ours is faster. MediaPipe's graph tracks one "
+                  "person (one detector pass on the whole image); `blazepose_full` as shipped also scans "
+                  f"overlapping tiles ({tiles} on these photos) to find smaller people; `(tiling off)` does the "
+                  "same work as MediaPipe.")
+    n["crowd"] = ("People cropped from the sample photos (`devtools/bench/crowd.py`: astronaut, bus x3 + one mirrored, "
+                  "zidane, camera, grace_hopper), each scaled into a 320x360 cell of a grey 1280x720 canvas, so "
+                  "the image and each person's size stay the same and only the count changes. \"found\" = people "
+                  "the config reports; for bottom-up it must equal the intended count.")
+    crowd_rows = results.get("crowd", [])
+    if crowd_rows:
+        bad = [r for r in crowd_rows if r["config"] == "yolo11n_pose" and r["people"] != r["intended"]]
+        n["crowd_after"] = ("Bottom-up found exactly the intended number of people in every image." if not bad else
+                            "Bottom-up count differs from the intended one: " +
+                            ", ".join(f"{r['size']} -> {r['people']}" for r in bad) + ".")
+        td = [r for r in crowd_rows if r["config"] != "yolo11n_pose" and r["people"] != r["intended"]]
+        if td:
+            n["crowd_after"] += (" Top-down misses some: " + ", ".join(
+                f"{r['config']} {r['people']} of {r['intended']}" for r in td) + " (a person is lost when its "
+                "detector does not find it, or when the landmark model's pose-presence score for its region is "
+                "below 0.5).")
+    stress = results.get("stress")
+    if stress:
+        n["stress"] = (f"From the last `make stress` run ({stress['date']}; `docs/stress.json`, details in "
+                       "[stress.md](stress.md)), not from this benchmark's run: the installed node in its own "
+                       "process (config/yolo11n_pose.yaml, device cpu). Overload: images published far faster than "
+                       "the model runs; the node keeps only the newest frame, so answered frames' latency stays "
+                       "one inference plus transport in both halves of the run, and what it skips is counted in "
+                       "/diagnostics. Soak: each frame sent once the previous one was answered.")
+    auto = results.get("auto_mode")
+    if auto:
+        n["auto_mode"] = (f"`config/auto.yaml`: top-down ({auto['top_down']}) while the crowd is small, bottom-up "
+                          f"({auto['bottom_up']}) after {auto['patience']} frames with more than {auto['switch_up']} "
+                          f"people, back after {auto['patience']} frames with at most {auto['switch_down']}. Each "
+                          "crowd size has its own auto estimator, settled on its image before timing; the fixed "
+                          "modes are the same two configurations, timed interleaved with it. Here the top-down "
+                          "detector is the same YOLO11n-pose pass that bottom-up runs alone, so bottom-up is never "
+                          "slower: auto buys the landmark model's accuracy (33 joints mapped to COCO-17, refined "
+                          "per person) while the crowd is small and caps the cost when it grows.")
+    if results.get("tracking_smoothing"):
+        n["tracking_smoothing"] = (
+            "`devtools.fixtures.synthetic_motion`: the three people of bus.jpg (as yolo11n_pose finds them) moved "
+            "along known paths with Gaussian detector noise, in a random order each frame; the tests assert on "
+            "the same sequences. An id switch = an actor's reported id changing between two of its appearances. "
+            "The last sequence is beyond the design (look-alikes crossing through one spot while hidden, 4 px "
+            "noise): its count is reported, not a target. Lag is measured in frames of motion: at 30 px/s (1 px per "
+            "frame, nearly still) the One-Euro filter smooths hardest, so its lag exceeds a frame there while "
+            "staying about 1 px; the one-frame target is for walking speed (100 px/s) and faster.")
+    n["memory"] = ("Node: `VmHWM` from `/proc/<pid>/status` of the node process right after its e2e run (all five "
+                   "photos). CLI: `ru_maxrss` of `python -m pose_ros infer` on the five photos, read with "
+                   "`getrusage(RUSAGE_CHILDREN)` in a fresh wrapper process.")
+    return n
+
+
+def analysis(results: dict) -> str:
+    """A number-driven paragraph about every target that is not met."""
+    from pose_ros.core.families.blazepose.detector import detection_windows
+
+    lines = []
+    for t in results["targets"]:
+        if t["met"]:
+            continue
+        if t["name"].startswith("bottom-up node") and "default transport" in t["name"]:
+            node = results["node"]
+            bu = [f for f in node["frames"] if f["config"] == "yolo11n_pose" and f.get("ratio_raw")]
+            worst = max(bu, key=lambda f: f["ratio_raw"])
+            over = [f["photo"] for f in bu if f["ratio_raw"] > NODE_OVER_ORT_MAX]
+            parts = {"core preprocess + decode": worst["core_ms"] - worst["raw_ms"],
+                     "DDS transport": worst["transport_ms"],
+                     "node rest": worst["e2e_ms"] - worst["core_ms"] - worst["transport_ms"]}
+            text = (f"- **node / raw ORT** ({', '.join(over)} over {NODE_OVER_ORT_MAX}x). Worst, "
+                    f"{worst['photo']} ({worst['image']}, {worst['mb']:.1f} MB raw): e2e {worst['e2e_ms']:.1f} ms = "
+                    f"raw ORT {worst['raw_ms']:.1f} + " + " + ".join(f"{k} {v:.1f}" for k, v in parts.items())
+                    + f" ms, where a 1.2x budget leaves {0.2 * worst['raw_ms']:.1f} ms for all but the model.")
+            own = next((p.get("node_stages_ms") for p in node["processes"] if p["config"] == "yolo11n_pose"), None) or {}
+            extra = [k for k in ("convert", "track_3d", "publish") if k in own]
+            biggest = max(parts, key=parts.get)
+            others = results.get("sections", {}).get("node", {}).get("others", 0.0)
+            if biggest == "DDS transport":
+                text += (" The largest share is moving the raw image between processes (Python publish, Fast DDS, "
+                         "Python receive), which the echo process pays too, without any model: it is not in the "
+                         "node's code; fewer bytes (smaller or compressed frames) or no process boundary (an "
+                         "in-process camera) would remove it.")
+            elif biggest == "node rest":
+                text += (" The largest share is the node's rest, yet its own stages outside the pipeline ("
+                         + (f"{' + '.join(extra)} = {sum(own[k] for k in extra):.1f} ms by its diagnostics"
+                            if extra else "convert, tracking, publish") +
+                         ") are small: the remainder lies between the stages the node times, i.e. waiting "
+                         "(subscription callback -> worker thread hand-off, executor wake-ups, the GIL) on 2 cores "
+                         "shared with this probe" + (
+                             f" and, in this run, other processes ({others:.0%} of the CPU)." if others > 0.05 else
+                             " (no other process was busy)."))
+            else:
+                text += " The largest share is the core's own pre/post-processing."
+            variant = node.get("shipped_shm", {}).get("frames", [])
+            tuned = {f["photo"]: f for f in variant if f.get("ratio_raw")}
+            if worst["photo"] in tuned:
+                v = tuned[worst["photo"]]
+                default = {f["photo"]: f for f in bu}
+                saved = median_of([default[p]["transport_ms"] - f["transport_ms"] for p, f in tuned.items() if p in default])
+                gained = median_of([default[p]["e2e_ms"] - f["e2e_ms"] for p, f in tuned.items() if p in default])
+                text += (f" With the shipped shared-memory profile (`{node['shipped_shm']['profile']}`, last node "
+                         f"table) the echo's transport of {worst['photo']} falls to {v['transport_ms']:.1f} ms from "
+                         f"{worst['transport_ms']:.1f} (median saving {saved:.1f} ms over the photos), and the node's "
+                         f"e2e / raw ORT is {min(f['ratio_raw'] for f in tuned.values()):.2f}x to "
+                         f"{max(f['ratio_raw'] for f in tuned.values()):.2f}x"
+                         + (": the node gains it too." if gained >= 0.5 * saved else
+                            f", yet the node's e2e does not follow (median change {-gained:+.1f} ms, e2e p90 up to "
+                            f"{max(f['e2e_p90_ms'] for f in tuned.values()):.0f} ms): with that profile the node's "
+                            "own delivery gets slower and erratic."))
+            lines.append(text)
+        elif t["name"].startswith("ultralytics"):
+            ultra = results["peers"]["ultralytics"]
+            peer = median_of([r["peer_ms"] for r in ultra])
+            their_infer = median_of([r["peer_speed_ms"]["inference"] for r in ultra])
+            ours = median_of([r["ours_ms"] for r in ultra])
+            our_infer = median_of([r["ours_stages"]["infer"] for r in ultra])
+            raw = {r["model"]: r["median_ms"] for r in results.get("raw_ort", [])}
+            spin = ""
+            if raw.get("yolo11n_pose") and raw.get("yolo11n_pose (spinning on)"):
+                spin = (f" Section 1 measures that setting alone: yolo11n_pose takes {raw['yolo11n_pose']:.1f} ms "
+                        f"with spinning off and {raw['yolo11n_pose (spinning on)']:.1f} ms with it on.")
+            lines.append(
+                f"- **ultralytics**: both run the same ONNX graph with the same onnxruntime. Median predict() "
+                f"{peer:.1f} ms, of which its own inference {their_infer:.1f} ms; ours {ours:.1f} ms, of which "
+                f"inference {our_infer:.1f} ms. What a pipeline can save around the model is ultralytics' "
+                f"pre/post-processing, {peer - their_infer:.1f} ms: with equally fast inference, no pipeline can be "
+                f"more than {peer / their_infer:.2f}x faster than predict(). Any further difference is the two ORT "
+                "sessions' settings (ultralytics keeps ORT's defaults, spinning threads included; pose_ros turns "
+                f"spinning off so two sessions and the ROS executor share 2 cores).{spin} A 2x gain needs a "
+                "cheaper model (smaller input, int8), not a leaner pipeline.")
+        elif t["name"].startswith("MediaPipe"):
+            config = t["name"].split("top-down ", 1)[1].split(" (1 person")[0]
+            mp_rows = results["peers"]["mediapipe"]
+            rows = [dict(r["ours"][config], image=r["image"]) for r in mp_rows]
+            detect = median_of([r["stages"].get("detect") for r in rows])
+            infer = median_of([r["stages"].get("infer") for r in rows])
+            peer = median_of([r["peer_ms"] for r in mp_rows])
+            untiled = median_of([r["ours"].get("blazepose_full (tiling off)", {}).get("ms") for r in mp_rows])
+            if config == "blazepose_full":
+                windows = sorted({len(detection_windows(*(int(v) for v in r["image"].split("x")[::-1]), True))
+                                  for r in rows})
+                why = (f"`blazepose_full` as shipped runs the detector on {' or '.join(map(str, windows))} windows (the image + "
+                       f"overlapping tiles, to find smaller people): detect {detect:.1f} ms median, and a "
+                       f"person seen by several windows gets several landmark runs before de-duplication (infer "
+                       f"{infer:.1f} ms)")
+            else:
+                why = (f"`blazepose_full_yolo`'s person detector is a whole 640x640 YOLO11n-pose pass (detect {detect:.1f} ms median) "
+                       f"before the landmark run ({infer:.1f} ms)")
+            lines.append(
+                f"- **MediaPipe vs {config}** ({t['measured']}): MediaPipe runs one detector pass and one landmark "
+                f"pass per image ({peer:.1f} ms median); {why}."
+                + ("" if untiled is None else
+                   f" Doing MediaPipe's work (`tiling off`, one detector pass), ours takes {untiled:.1f} ms: "
+                   + ("faster than MediaPipe, so the gap is the extra search for people that MediaPipe does not "
+                      "do, not the runtime." if untiled < peer else
+                      "still slower than MediaPipe, so the runtime itself is behind too.")))
+        elif t["name"].startswith("crowd"):
+            lines.append(f"- **crowd**: {t['measured']}; see the stages in section 5's rows.")
+    return "\n".join(lines)

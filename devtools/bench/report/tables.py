@@ -1,0 +1,207 @@
+"""The report's markdown tables, one function per section, from the results dict (pure)."""
+from __future__ import annotations
+
+from devtools.bench.measure.common import STAGES
+
+
+def fmt_ms(value) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def fmt_ratio(value) -> str:
+    return "–" if value is None else f"{value:.2f}x"
+
+
+def md_table(headers: list[str], rows: list[list], align: str | None = None) -> str:
+    """A GitHub markdown table; ``align`` has one letter per column (l, r, c), default: first left, rest right."""
+    align = align or "l" + "r" * (len(headers) - 1)
+    if len(align) != len(headers) or any(len(row) != len(headers) for row in rows):
+        raise ValueError("every row and the alignment need one entry per header")
+    rule = {"l": ":---", "r": "---:", "c": ":---:"}
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(rule[a] for a in align) + " |"]
+    lines += ["| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def header(meta: dict) -> str:
+    v = meta.get("versions", {})
+    lines = [
+        f"- date: {meta.get('date', '?')}; whole run {meta.get('duration_s', 0):.0f} s "
+        f"({'quick: ' if meta.get('quick') else ''}{meta.get('warmup', '?')} warm-ups, then medians of "
+        f"{meta.get('runs', '?')} runs per case, cases interleaved round by round)",
+        f"- CPU: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores; ONNX Runtime threads: "
+        f"{meta.get('ort_threads', '?')}",
+        "- versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
+        f"- load: {meta.get('load', '?')}",
+    ]
+    if meta.get("drift"):
+        lines.append(f"- drift: {meta['drift']}")
+    return "\n".join(lines)
+
+
+def raw_table(rows: list[dict]) -> str:
+    return md_table(["model", "input", "median ms", "p10 ms", "p90 ms", "runs"],
+                    [[r["model"], r["input"], fmt_ms(r["median_ms"]), fmt_ms(r["p10_ms"]), fmt_ms(r["p90_ms"]), r["n"]]
+                     for r in rows])
+
+
+def stage_cells(stages: dict) -> list[str]:
+    return [fmt_ms(stages.get(s)) for s in STAGES]
+
+
+def pipeline_table(rows: list[dict]) -> str:
+    return md_table(["config", "photo", "people", "detect", "preprocess", "infer", "decode", "total ms", "p90 ms"],
+                    [[r["config"], f"{r['photo']} ({r['image']})", r["people"], *stage_cells(r["stages"]),
+                      f"**{fmt_ms(r['total_ms'])}**", fmt_ms(r["total_p90_ms"])] for r in rows])
+
+
+def node_tables(node: dict) -> str:
+    frames = node.get("frames", [])
+    if not frames:
+        return ""
+
+    def internal(f):
+        if f.get("e2e_ms") is None or f.get("transport_ms") is None:
+            return None
+        return f["e2e_ms"] - f["core_ms"] - f["transport_ms"]
+
+    headers = ["config", "photo", "people node / core", "node e2e ms", "p90 ms", "core pipeline ms", "transport ms",
+               "rest ms", "raw ORT ms", "e2e / raw ORT", "e2e / core", "unanswered"]
+
+    def rows(frames):
+        return [[f["config"], f"{f['photo']} ({f['image']})", f"{f['people']} / {f['people_core']}",
+                 f"**{fmt_ms(f['e2e_ms'])}**", fmt_ms(f["e2e_p90_ms"]), fmt_ms(f["core_ms"]),
+                 fmt_ms(f.get("transport_ms")), fmt_ms(internal(f)), fmt_ms(f.get("raw_ms")),
+                 fmt_ratio(f.get("ratio_raw")), fmt_ratio(f["ratio_core"]), f["unanswered"]] for f in frames]
+
+    text = md_table(headers, rows(frames))
+    inside = [p for p in node.get("processes", []) if p.get("node_stages_ms")]
+    if inside:
+        known = ("convert", "detect", "preprocess", "infer", "decode", "track_3d", "publish")
+        found = list(dict.fromkeys(k for p in inside for k in p["node_stages_ms"]))
+        stages = [k for k in known if k in found] + [k for k in found if k not in known]
+        text += ("\n\nInside the node, from its own `/diagnostics` (per stage, the median of the 5 s medians it "
+                 "publishes every second during the timed rounds, all photos mixed; `convert` = Image -> array, `track_3d` = tracking/smoothing/depth, `publish` "
+                 "= PoseArray building and publishing):\n\n"
+                 + md_table(["config", *[f"{k} ms" for k in stages]],
+                            [[p["config"], *[fmt_ms(p["node_stages_ms"].get(k)) for k in stages]] for p in inside]))
+    variant = node.get("shipped_shm")
+    if variant and variant.get("frames"):
+        text += (f"\n\nThe same for yolo11n_pose, every process (this probe, the node, the echo) loading the shipped "
+                 f"Fast DDS profile `{variant['profile']}` (a 64 MB shared-memory segment; Fast DDS' default is "
+                 "512 KB, and a larger raw image goes through UDP loopback in fragments instead; the launch file's "
+                 "`shm:=true`):\n\n" + md_table(headers, rows(variant["frames"])))
+    return text
+
+
+def peer_tables(peers: dict) -> str:
+    parts = []
+    ultra = peers.get("ultralytics", [])
+    if ultra:
+        parts.append(md_table(
+            ["photo", "people ultralytics / ours", "ultralytics predict ms", "(its pre / infer / post)",
+             "ours bottom-up ms", "ultralytics / ours"],
+            [[r["photo"], f"{r['people']} / {r['ours_people']}", fmt_ms(r["peer_ms"]),
+              " / ".join(fmt_ms(r["peer_speed_ms"].get(k)) for k in ("preprocess", "inference", "postprocess")),
+              fmt_ms(r["ours_ms"]), f"**{fmt_ratio(r['ratio'])}**"] for r in ultra]))
+    mp_rows = peers.get("mediapipe", [])
+    if mp_rows:
+        configs = list(dict.fromkeys(c for r in mp_rows for c in r["ours"]))
+        parts.append(md_table(
+            ["photo", "MediaPipe ms (found)", *[f"ours {c} ms (people)" for c in configs],
+             *[f"MediaPipe / {c}" for c in configs]],
+            [[r["photo"], f"{fmt_ms(r['peer_ms'])} ({'yes' if r['found'] else 'no'})",
+              *[f"{fmt_ms(r['ours'][c]['ms'])} ({r['ours'][c]['people']})" for c in configs],
+              *[f"**{fmt_ratio(r['ratio'].get(c))}**" for c in configs]] for r in mp_rows]))
+    return "\n\n".join(parts)
+
+
+def crowd_table(rows: list[dict]) -> str:
+    configs = list(dict.fromkeys(r["config"] for r in rows))
+    sizes = sorted({r["size"] for r in rows})
+    by = {(r["config"], r["size"]): r for r in rows}
+    table_rows = []
+    for size in sizes:
+        row = [size]
+        for c in configs:
+            r = by.get((c, size))
+            row += ["–", "–"] if r is None else [r["people"], fmt_ms(r["median_ms"])]
+        table_rows.append(row)
+    ratio_row = ["8 / 1"]
+    for c in configs:
+        one, eight = by.get((c, 1)), by.get((c, 8))
+        ratio_row += ["", fmt_ratio(eight["median_ms"] / one["median_ms"]) if one and eight else "–"]
+    table_rows.append(ratio_row)
+    headers = ["people in image"]
+    for c in configs:
+        headers += [f"{c} found", f"{c} ms"]
+    return md_table(headers, table_rows)
+
+
+def auto_table(auto: dict) -> str:
+    rows = auto["rows"]
+    by = {(r["config"], r["size"]): r for r in rows}
+    sizes = sorted({r["size"] for r in rows})
+    table = []
+    for n in sizes:
+        a, td, bu = by[("auto", n)], by[("fixed top_down", n)], by[("fixed bottom_up", n)]
+        table.append([n, f"{a['mode']}", a["people"], f"**{fmt_ms(a['median_ms'])}**", td["people"],
+                      fmt_ms(td["median_ms"]), bu["people"], fmt_ms(bu["median_ms"]),
+                      fmt_ratio(a["median_ms"] / min(td["median_ms"], bu["median_ms"]))])
+    return md_table(["people in image", "auto runs", "auto found", "auto ms", "top_down found", "top_down ms",
+                     "bottom_up found", "bottom_up ms", "auto / faster fixed"], table)
+
+
+def tracking_tables(ts: dict) -> str:
+    tracking = md_table(
+        ["sequence", "people", "frames", "noise px", "runs", "id switches (default, motion prediction)",
+         "id switches without motion prediction"],
+        [[r["sequence"], r["people"], r["frames"], f"{r['noise_px']:.0f}", r["runs"], f"**{r['switches_motion']}**",
+          r["switches_no_motion"]] for r in ts["tracking"]])
+    jitter = md_table(["seed", "raw joint std px", "smoothed px", "jitter change", "mean error vs truth px"],
+                      [[j["seed"], f"{j['raw_std_px']:.2f}", f"{j['smooth_std_px']:.2f}", f"**-{j['reduction']:.0%}**",
+                        f"{j['mean_error_px']:.2f}"] for j in ts["jitter"]])
+    lag = md_table(["speed px/s", "px per frame", "lag px", "lag frames", "trails (no overshoot)"],
+                   [[f"{g['speed_px_s']:.0f}", f"{g['speed_px_s'] / 30:.1f}", f"{g['lag_px']:.2f}",
+                     f"**{g['lag_frames']:.2f}**", "yes" if g["trails"] else "no"] for g in ts["lag"]])
+    c = ts["cost"]
+    cost = (f"Cost of tracker + smoother together, {c['people']} people walking, {c['frames']} frames: median "
+            f"{c['median_ms']:.2f} ms per frame, p95 {c['p95_ms']:.2f}, max {c['max_ms']:.2f}.")
+    return "\n\n".join(["Tracking (`PoseTracker`, defaults):", tracking,
+                         "Smoothing, still pose with N(0, 2 px) noise, 200 frames at 30 Hz (`PoseSmoother`, defaults):",
+                         jitter, "Smoothing, constant-speed motion for 2 s at 30 Hz:", lag, cost])
+
+
+def latency(stats: dict) -> str:
+    return f"{stats['median']:.0f} / {stats['p95']:.0f} / {stats['max']:.0f}" if stats else "–"
+
+
+def stress_tables(stress: dict) -> str:
+    o, soak = stress["overload"], stress["soak"]
+    parts = [md_table(
+        ["overload", "published", "answered", "skipped by the node (counted)", "not delivered (publisher queue)",
+         "latency 1st half median / p95 / max ms", "2nd half", "node RSS MB start -> end", "alive"],
+        [[f"{o['size']} at {o['rate_hz']:.0f} Hz for {o['seconds']:.0f} s", o["published"], o["answered"],
+          o["dropped_by_node"], stress["overload_not_delivered"], latency(o["latency_ms_first_half"]),
+          latency(o["latency_ms_second_half"]), f"{o['rss_mb_start']:.0f} -> {o['rss_mb_end']:.0f}",
+          "yes" if o["alive"] else "**no**"]])]
+    parts.append(md_table(
+        ["soak", "answered", "lost", "RSS after warm-up MB", "RSS at the end MB", "growth", "alive"],
+        [[f"{soak['frames']} frames of 640x480", soak["answered"], soak["frames"] - soak["answered"],
+          f"{soak['rss_mb_after_warmup']:.1f}", f"{soak['rss_mb_end']:.1f}", f"**{soak['rss_growth_percent']:.2f} %**",
+          "yes" if soak["alive"] else "**no**"]]))
+    corpus = stress.get("corpus")
+    if corpus:
+        passed = sum(1 for _, outcome in corpus["cases"] if outcome == "passed")
+        parts.append(f"Bad-input and fault corpus: {len(corpus['cases'])} cases (plus {corpus['fuzz_examples']} "
+                     f"fuzzed Image messages inside one of them), {passed} passed; each asserts the node is alive "
+                     "and answers the next good frame. The list is in [stress.md](stress.md).")
+    return "\n\n".join(parts)
+
+
+def memory_table(memory: dict) -> str:
+    rows = [[f"node ({p['config']})", fmt_ms(p["vmhwm_mb"]), "VmHWM of the node process after its e2e run",
+             f"ready in {p['startup_s']:.1f} s"] for p in memory.get("node", [])]
+    rows += [[f"CLI ({c['what']})", fmt_ms(c["maxrss_mb"]), f"`{c['cmd']}` (ru_maxrss of the child)",
+              f"{c['wall_s']:.1f} s wall"] for c in memory.get("cli", [])]
+    return md_table(["process", "peak RSS MB", "how", "note"], rows, "lrll")
