@@ -14,15 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
-
 from pose_ros.core.config import PoseConfig
+from pose_ros.core.profiles import load_profile
 from pose_ros.core.stream import Frame
 from pose_ros.tools.sample_data import cache_dir
 
 REPO = Path(__file__).resolve().parents[3]
 BENCH = REPO / "devtools" / "bench"
-CONFIG_DIR = REPO / "config"
 PHOTOS = ("astronaut.png", "camera.png", "grace_hopper.jpg", "bus.jpg", "zidane.jpg")
 ONE_PERSON_PHOTOS = ("astronaut.png", "camera.png", "grace_hopper.jpg")
 NODE_CONFIGS = ("yolo11n_pose", "blazepose_full", "blazepose_full_yolo")
@@ -52,13 +50,6 @@ def median_of(values) -> float | None:
     """Median of the values that are not None (None if there are none)."""
     values = [v for v in values if v is not None]
     return float(np.median(values)) if values else None
-
-
-def load_config(name: str, **overrides) -> PoseConfig:
-    """PoseConfig of config/<name>.yaml (the node's shipped parameters), with overrides (device=cpu ...)."""
-    params = yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text())["/**"]["ros__parameters"]
-    fields = PoseConfig.field_names()
-    return PoseConfig(**{**{k: v for k, v in params.items() if k in fields}, **overrides})
 
 
 def round_robin(cases: dict, warmup: int, runs: int) -> dict:
@@ -191,7 +182,7 @@ def named_config(name: str) -> PoseConfig:
     """The config a section row is named after: config/<name>.yaml on the CPU; "<name> (tiling off)" is the same
     with the BlazePose detector's tiles off (MediaPipe's own behaviour)."""
     base, tiling_off = (name[:-len(" (tiling off)")], True) if name.endswith(" (tiling off)") else (name, False)
-    return load_config(base, device="cpu", **({"detector_tiling": False} if tiling_off else {}))
+    return load_profile(base, device="cpu", **({"detector_tiling": False} if tiling_off else {}))
 
 
 @dataclass

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from devtools.bench import crowd
-from devtools.bench.measure.common import AutoStreamCall, BenchContext, load_config, round_robin, summarize_pipeline, timed_call
+from devtools.bench.measure.common import AutoStreamCall, BenchContext, round_robin, summarize_pipeline, timed_call
+from pose_ros.core.profiles import load_profile
 from pose_ros.core.pipeline import auto_parts, build_estimator, build_models
 from pose_ros.core.stream import PoseStream, StreamConfig
 
@@ -15,7 +16,7 @@ def measure_auto_mode(ctx: BenchContext) -> dict:
     gets its own auto estimator, settled on its image first (auto_patience frames decide a switch), so the
     timing is that of the mode auto holds for that crowd."""
     scenes = crowd.crowd_images(crowd.load_person_crops(ctx.photo_paths))
-    auto_cfg = load_config("auto", device="cpu")
+    auto_cfg = load_profile("auto", device="cpu")
     parts = auto_parts(auto_cfg)
     top_down_cfg, bottom_up_cfg = parts["top_down"], parts["bottom_up"]
     fixed = {"fixed top_down": build_estimator(top_down_cfg), "fixed bottom_up": build_estimator(bottom_up_cfg)}

@@ -1,6 +1,8 @@
 """The report's markdown tables, one function per section, from the results dict (pure)."""
 from __future__ import annotations
 
+import numpy as np
+
 from devtools.bench.measure.common import STAGES
 
 
@@ -117,25 +119,41 @@ def peer_tables(peers: dict) -> str:
 
 
 def crowd_table(rows: list[dict]) -> str:
+    """One row per profile: people found and latency at each crowd size, and the 8 / 1 latency ratio."""
     configs = list(dict.fromkeys(r["config"] for r in rows))
     sizes = sorted({r["size"] for r in rows})
     by = {(r["config"], r["size"]): r for r in rows}
     table_rows = []
-    for size in sizes:
-        row = [size]
-        for c in configs:
-            r = by.get((c, size))
-            row += ["–", "–"] if r is None else [r["people"], fmt_ms(r["median_ms"])]
-        table_rows.append(row)
-    ratio_row = ["8 / 1"]
     for c in configs:
+        mine = [by.get((c, n)) for n in sizes]
         one, eight = by.get((c, 1)), by.get((c, 8))
-        ratio_row += ["", fmt_ratio(eight["median_ms"] / one["median_ms"]) if one and eight else "–"]
-    table_rows.append(ratio_row)
-    headers = ["people in image"]
-    for c in configs:
-        headers += [f"{c} found", f"{c} ms"]
-    return md_table(headers, table_rows)
+        paradigm = next((r.get("paradigm", "") for r in mine if r), "")
+        table_rows.append([c, paradigm.replace("_", "-"),
+                           " / ".join("–" if r is None else str(r["people"]) for r in mine),
+                           " / ".join("–" if r is None else fmt_ms(r["median_ms"]) for r in mine),
+                           f"**{fmt_ratio(eight['median_ms'] / one['median_ms'])}**" if one and eight else "–"])
+    sizes_text = "/".join(map(str, sizes))
+    return md_table(["profile", "paradigm", f"found of {sizes_text}", f"ms at {sizes_text}", "8 / 1"], table_rows,
+                    "llrrr")
+
+
+def zoo_table(zoo: dict) -> str:
+    """One row per profile: people found per photo, core latency, and its ratio to the reference profile."""
+    rows = zoo["rows"]
+    photos = list(rows[0]["photos"]) if rows else []
+    ref = next((r for r in rows if r["config"] == zoo["reference"]), None)
+    table = []
+    for r in rows:
+        ms = [r["photos"][p]["total_ms"] for p in photos]
+        ratio = (float(np.median([r["photos"][p]["total_ms"] / ref["photos"][p]["total_ms"] for p in photos]))
+                 if ref else None)
+        same = [other for other, same_as in zoo.get("same_as", {}).items() if same_as == r["config"]]
+        table.append([r["config"] + (f" (= {', '.join(same)})" if same else ""), r["paradigm"].replace("_", "-"),
+                      f"{sum(r['photos'][p]['people'] for p in photos)} "
+                      f"({' / '.join(str(r['photos'][p]['people']) for p in photos)})",
+                      fmt_ms(float(np.median(ms))), f"**{fmt_ratio(ratio)}**", fmt_ms(max(r["photos"][p]["p90_ms"] for p in photos))])
+    return md_table(["profile", "paradigm", f"people found ({' / '.join(photos)})", "median ms over the photos",
+                     f"latency / {zoo['reference']} (median over photos)", "worst photo's p90 ms"], table, "llrrrr")
 
 
 def auto_table(auto: dict) -> str:

@@ -13,6 +13,8 @@ Inputs are one image's tensors, (H, W, C) as the model outputs them: scores afte
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.ndimage import maximum_filter
 
@@ -47,53 +49,51 @@ def part_candidates(scores: np.ndarray, score_threshold: float,
     return values[order], np.stack([ys, xs, parts], axis=1)[order]
 
 
-def _strided_index(point: np.ndarray, stride: int, height: int, width: int) -> tuple[int, int]:
-    y = int(np.clip(js_round(point[0] / stride), 0, height - 1))
-    x = int(np.clip(js_round(point[1] / stride), 0, width - 1))
-    return y, x
+# Steps 2-4 work on one point at a time, as the reference does: plain Python floats (float64, like JavaScript's
+# numbers) read with ndarray.item(), several times faster than numpy scalar arithmetic, which keeps the decode's
+# cost small next to the model's as the crowd grows.
+
+def _strided_index(y: float, x: float, stride: int, height: int, width: int) -> tuple[int, int]:
+    return (min(max(math.floor(y / stride + 0.5), 0), height - 1),
+            min(max(math.floor(x / stride + 0.5), 0), width - 1))
 
 
-def _image_coords(y: int, x: int, part: int, stride: int, offsets: np.ndarray) -> np.ndarray:
-    return np.array([y * stride + offsets[y, x, part], x * stride + offsets[y, x, part + NUM_KEYPOINTS]])
+def _image_coords(y: int, x: int, part: int, stride: int, offsets) -> tuple[float, float]:
+    return y * stride + offsets.item(y, x, part), x * stride + offsets.item(y, x, part + NUM_KEYPOINTS)
 
 
-def _traverse(edge: int, source: np.ndarray, target: int, scores: np.ndarray, offsets: np.ndarray, stride: int,
-              displacements: np.ndarray) -> tuple[np.ndarray, float]:
-    height, width = scores.shape[:2]
+def _traverse(edge: int, source: tuple[float, float], target: int, scores, offsets, stride: int,
+              displacements, shape: tuple[int, int]) -> tuple[float, float, float]:
+    height, width = shape
     num_edges = displacements.shape[2] // 2
-    sy, sx = _strided_index(source, stride, height, width)
-    point = source + np.array([displacements[sy, sx, edge], displacements[sy, sx, num_edges + edge]])
+    sy, sx = _strided_index(*source, stride, height, width)
+    y, x = source[0] + displacements.item(sy, sx, edge), source[1] + displacements.item(sy, sx, num_edges + edge)
     for _ in range(OFFSET_REFINE_STEPS):
-        ty, tx = _strided_index(point, stride, height, width)
-        point = _image_coords(ty, tx, target, stride, offsets)
-    ty, tx = _strided_index(point, stride, height, width)
-    return point, float(scores[ty, tx, target])
+        ty, tx = _strided_index(y, x, stride, height, width)
+        y, x = _image_coords(ty, tx, target, stride, offsets)
+    ty, tx = _strided_index(y, x, stride, height, width)
+    return y, x, scores.item(ty, tx, target)
 
 
-def decode_pose(root_score: float, root: tuple[int, int, int], scores: np.ndarray, offsets: np.ndarray, stride: int,
-                fwd: np.ndarray, bwd: np.ndarray) -> np.ndarray:
-    """One pose (17, 3: y, x, score) grown from a root part along POSE_CHAIN."""
-    keypoints = np.zeros((NUM_KEYPOINTS, 3))
-    found = np.zeros(NUM_KEYPOINTS, dtype=bool)
+def decode_pose(root_score: float, root: tuple[int, int, int], scores, offsets, stride: int, fwd, bwd,
+                shape: tuple[int, int]) -> list:
+    """One pose, 17 (y, x, score) triples grown from a root part along POSE_CHAIN (tensors (H, W, C), ``shape`` =
+    (H, W))."""
+    keypoints: list = [None] * NUM_KEYPOINTS
     y, x, part = root
     keypoints[part] = (*_image_coords(y, x, part, stride, offsets), root_score)
-    found[part] = True
     for edge in range(len(POSE_CHAIN) - 1, -1, -1):  # up the tree: child -> parent, backward displacements
         parent, child = POSE_CHAIN[edge]
-        if found[child] and not found[parent]:
-            point, score = _traverse(edge, keypoints[child, :2], parent, scores, offsets, stride, bwd)
-            keypoints[parent] = (*point, score)
-            found[parent] = True
+        if keypoints[child] is not None and keypoints[parent] is None:
+            keypoints[parent] = _traverse(edge, keypoints[child][:2], parent, scores, offsets, stride, bwd, shape)
     for edge, (parent, child) in enumerate(POSE_CHAIN):  # down the tree: forward displacements
-        if found[parent] and not found[child]:
-            point, score = _traverse(edge, keypoints[parent, :2], child, scores, offsets, stride, fwd)
-            keypoints[child] = (*point, score)
-            found[child] = True
+        if keypoints[parent] is not None and keypoints[child] is None:
+            keypoints[child] = _traverse(edge, keypoints[parent][:2], child, scores, offsets, stride, fwd, shape)
     return keypoints
 
 
-def _near_existing(poses: list[np.ndarray], point: np.ndarray, part: int, squared_radius: float) -> bool:
-    return any(float(np.sum((pose[part, :2] - point) ** 2)) <= squared_radius for pose in poses)
+def _near_existing(poses: list, y: float, x: float, part: int, squared_radius: float) -> bool:
+    return any((pose[part][0] - y) ** 2 + (pose[part][1] - x) ** 2 <= squared_radius for pose in poses)
 
 
 def decode_multiple_poses(scores: np.ndarray, offsets: np.ndarray, fwd: np.ndarray, bwd: np.ndarray, stride: int,
@@ -101,21 +101,21 @@ def decode_multiple_poses(scores: np.ndarray, offsets: np.ndarray, fwd: np.ndarr
                           nms_radius: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
     """Poses (N, 17, 3: x, y, score) in model-input pixels and their instance scores (N,), in decoding order."""
     squared_radius = nms_radius * nms_radius
-    poses: list[np.ndarray] = []
+    poses: list[list] = []
     pose_scores: list[float] = []
     values, candidates = part_candidates(scores, score_threshold)
-    for value, (y, x, part) in zip(values, candidates):
+    shape = scores.shape[:2]
+    for value, (y, x, part) in zip(values.tolist(), candidates.tolist()):
         if len(poses) >= max_poses:
             break
-        root_point = _image_coords(int(y), int(x), int(part), stride, offsets)
-        if _near_existing(poses, root_point, int(part), squared_radius):
+        if _near_existing(poses, *_image_coords(y, x, part, stride, offsets), part, squared_radius):
             continue
-        keypoints = decode_pose(float(value), (int(y), int(x), int(part)), scores, offsets, stride, fwd, bwd)
+        keypoints = decode_pose(value, (y, x, part), scores, offsets, stride, fwd, bwd, shape)
         not_overlapped = sum(kp[2] for i, kp in enumerate(keypoints)
-                             if not _near_existing(poses, kp[:2], i, squared_radius))
+                             if not _near_existing(poses, kp[0], kp[1], i, squared_radius))
         poses.append(keypoints)
         pose_scores.append(not_overlapped / NUM_KEYPOINTS)
     if not poses:
         return np.zeros((0, NUM_KEYPOINTS, 3), np.float32), np.zeros(0, np.float32)
-    out = np.stack(poses)[:, :, [1, 0, 2]]  # (y, x) -> (x, y)
+    out = np.asarray(poses, np.float64)[:, :, [1, 0, 2]]  # (y, x) -> (x, y)
     return out.astype(np.float32), np.asarray(pose_scores, np.float32)
