@@ -58,7 +58,7 @@ import numpy as np  # noqa: E402
 
 from pose_ros.tools.sample_data import ensure_photos  # noqa: E402
 from devtools.bench import report  # noqa: E402
-from devtools.bench.measure import crowd, features, memory, node, peers, pipeline, raw, zoo  # noqa: E402
+from devtools.bench.measure import crowd, features, memory, node, peers, pipeline, raw, steady, zoo  # noqa: E402
 from devtools.bench.measure.common import (BENCH, NODE_CONFIGS, PHOTOS, TOOLS_PYTHON, BenchContext,  # noqa: E402
                                            CpuMonitor, cpu_model, loadavg, log, version, wait_for_quiet)
 
@@ -68,6 +68,7 @@ SECTIONS: dict[str, list[tuple]] = {
     "raw": [("raw_ort", "raw", raw.measure)],
     "pipeline": [("pipeline", "pipeline", pipeline.measure)],
     "node": [("node", "node", node.measure)],
+    "steady": [("steady", "steady", steady.measure)],
     "peers": [("peers", "peers", peers.measure)],
     "zoo": [("zoo", "zoo", zoo.measure)],
     "crowd": [("crowd", "crowd", crowd.measure)],

@@ -13,9 +13,11 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from visualization_msgs.msg import MarkerArray
 
+from pose_ros.core.annotators import draw_poses
 from pose_ros.core.stream import PoseStream, SkipFrame
 from pose_ros.core.stream.depth import DepthImage, depth_from_image
 from pose_ros.msg import PoseArray
+from pose_ros.node.conversions import bgr_to_compressed, bgr_to_image, diagnostic_status, poses_to_markers
 from pose_ros.node.health import CameraHealth
 
 # The last parts of an image topic that say nothing about which camera it is.
@@ -103,6 +105,14 @@ class Camera:
         best_effort = any(p.qos_profile.reliability == ReliabilityPolicy.BEST_EFFORT for p in self.publishers())
         return "best_effort" if best_effort else "reliable"
 
+    def match_publishers(self, on_image: Callable, on_incompatible: Callable) -> bool:
+        """Re-subscribe when the reliability the publishers want changed (``auto``); True if it did."""
+        if self.subscription is None or self.wanted_reliability() == self.reliability:
+            return False
+        self.unsubscribe()
+        self.subscribe(on_image, on_incompatible)
+        return True
+
     def unsubscribe(self) -> None:
         for subscription in (self.subscription, *self.depth_subscriptions):
             if subscription is not None:
@@ -130,7 +140,34 @@ class Camera:
             raise SkipFrame("bad_depth", str(err)) from None
         return DepthImage(depth, np.asarray(self.camera_info.k, dtype=np.float64).reshape(3, 3), msg.header)
 
+    # --- outputs besides the poses --------------------------------------------------------------------------
+    def publish_extras(self, image: np.ndarray, result, header, cfg) -> None:
+        """Overlays and markers of one frame's result, each only when enabled (NodeConfig) and someone listens."""
+        want_raw = cfg.publish_debug_image and self.debug_pub.get_subscription_count()
+        want_jpeg = cfg.publish_debug_compressed and self.debug_compressed_pub.get_subscription_count()
+        if want_raw or want_jpeg:
+            overlay = draw_poses(image, result.poses)
+            if want_raw:
+                self.debug_pub.publish(bgr_to_image(overlay, header))
+            if want_jpeg:
+                self.debug_compressed_pub.publish(bgr_to_compressed(overlay, header))
+        if cfg.publish_markers and self.markers_pub.get_subscription_count():
+            self.markers_pub.publish(poses_to_markers(result.poses, header, result.image_hw))
+
     # --- diagnostics ---------------------------------------------------------------------------------------
+    def diagnostic(self, node_name: str, models, active: bool, counts: dict[str, str]):
+        """This camera's DiagnosticStatus: its health over the window, the node's error/warning ``counts``, the
+        models' and the stream's status."""
+        level, message, values = self.health.summary(models.config.person_threshold,
+                                                     self.silence_cause() if active else "")
+        if not active:
+            level, message = 0, "node inactive: not subscribed"
+        values.update(counts)
+        values.update(models.status())
+        values.update(self.stream.status())
+        values["image subscription"] = f"{self.reliability or 'none'} ({self.reliability_setting})"
+        return diagnostic_status(f"{node_name}: {self.topic}", models.config.model, level, message, values)
+
     def silence_cause(self) -> str:
         """Why no image arrives although publishers exist (for /diagnostics), or "" when there is none."""
         publishers = self.publishers() if self.subscription is not None else []
@@ -146,3 +183,18 @@ class Camera:
                     f"~0.5 MB and more between processes with its default transports: give both sides the shared-"
                     f"memory profile (launch shm:=true, config/fastdds_shm.xml) or FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA")
         return f"{text}, but no frame arrives: is the camera publishing?"
+
+
+def create_cameras(node, models, stream_config, cfg) -> list[Camera]:
+    """One Camera per entry of ``cfg.image_topics`` (NodeConfig), each with its own PoseStream on ``models``."""
+    compressed = cfg.image_transport == "compressed"
+    topics = [node.resolve_topic_name(t) for t in cfg.image_topics]
+    depth = [node.resolve_topic_name(t) for t in cfg.depth_topics] or [""] * len(topics)
+    info = [node.resolve_topic_name(t) for t in cfg.camera_info_topics] or [""] * len(topics)
+    cameras = []
+    for key, (topic, namespace) in enumerate(zip(topics, output_namespaces(topics, cfg.output_names))):
+        topic = topic + "/compressed" if compressed else topic
+        cameras.append(Camera(node, key, topic, namespace, PoseStream(models, stream_config, name=topic),
+                              CompressedImage if compressed else Image, cfg.image_reliability,
+                              cfg.image_qos_depth, depth[key], info[key]))
+    return cameras

@@ -156,3 +156,14 @@ def as_declared_type(parameter: Parameter) -> Parameter:
     if s is not None and s.type is float and parameter.type_ == Parameter.Type.INTEGER:
         return Parameter(parameter.name, Parameter.Type.DOUBLE, float(parameter.value))
     return parameter
+
+
+def partners(config: PoseConfig, changed: set[str]) -> tuple[PoseConfig, list[Parameter], list[str]]:
+    """A lone ``mode``/``model`` (or ``detector``) in ``changed`` completed with a consistent partner
+    (core.pipeline.complete_config): (completed config, the parameters that differ from ``config``, notes)."""
+    from pose_ros.core.pipeline import complete_config
+    from pose_ros.core.settings import flatten
+
+    completed, notes = complete_config(config, changed)
+    before = flatten(config)
+    return completed, [Parameter(k, value=v) for k, v in flatten(completed).items() if before[k] != v], notes

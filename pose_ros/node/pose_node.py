@@ -20,7 +20,6 @@ from __future__ import annotations
 import threading
 import time
 
-import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
@@ -28,22 +27,19 @@ from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 
-from pose_ros.core.annotators import draw_poses
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.imaging import ImageDecodeError
 from pose_ros.core.models import ModelError
-from pose_ros.core.pipeline import PoseModels, build_models, check_model_names, complete_config, resolve_config
+from pose_ros.core.pipeline import PoseModels, build_models, check_model_names, resolve_config
 from pose_ros.core.runtime.backend import BackendError
-from pose_ros.core.settings import ConfigError, build, flatten
-from pose_ros.core.stream import Frame, PoseStream, SkipFrame, StreamConfig, StreamResult, process_together
+from pose_ros.core.settings import ConfigError, build
+from pose_ros.core.stream import Frame, SkipFrame, StreamConfig, StreamResult, process_together
 from pose_ros.msg import SkeletonInfo
 from pose_ros.node import log_bridge, parameters
-from pose_ros.node.cameras import Camera, output_namespaces
-from pose_ros.node.conversions import (bgr_to_compressed, bgr_to_image, diagnostic_status, image_to_bgr,
-                                       pose_array_msg, poses_to_markers, skeleton_info_msg)
+from pose_ros.node.cameras import Camera, create_cameras
+from pose_ros.node.conversions import image_to_bgr, pose_array_msg, skeleton_info_msg
 from pose_ros.node.health import ErrorThrottle
 from pose_ros.node.latest_slot import LatestFrames
 from pose_ros.node.parameters import NodeConfig
@@ -109,7 +105,7 @@ class PoseNode(LifecycleNode):
             self.get_logger().error(f"configure failed: {type(err).__name__}: {err}")
             return TransitionCallbackReturn.FAILURE
         self._models, self._pending, self._node_config = models, None, node_config
-        self._cameras = self._create_cameras(models, stream_config, node_config)
+        self._cameras = create_cameras(self, models, stream_config, node_config)
         latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL, reliability=ReliabilityPolicy.RELIABLE)
         self._info_pub = self.create_lifecycle_publisher(SkeletonInfo, "~/skeleton_info", latched)
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
@@ -117,19 +113,6 @@ class PoseNode(LifecycleNode):
                         self.create_timer(1.0, self._match_publisher_qos)]
         self.get_logger().info(f"configured: {models.describe()}")
         return TransitionCallbackReturn.SUCCESS
-
-    def _create_cameras(self, models: PoseModels, stream_config: StreamConfig, cfg: NodeConfig) -> list[Camera]:
-        compressed = cfg.image_transport == "compressed"
-        topics = [self.resolve_topic_name(t) for t in cfg.image_topics]
-        depth = [self.resolve_topic_name(t) for t in cfg.depth_topics] or [""] * len(topics)
-        info = [self.resolve_topic_name(t) for t in cfg.camera_info_topics] or [""] * len(topics)
-        cameras = []
-        for key, (topic, namespace) in enumerate(zip(topics, output_namespaces(topics, cfg.output_names))):
-            topic = topic + "/compressed" if compressed else topic
-            cameras.append(Camera(self, key, topic, namespace, PoseStream(models, stream_config, name=topic),
-                                  CompressedImage if compressed else Image, cfg.image_reliability,
-                                  cfg.image_qos_depth, depth[key], info[key]))
-        return cameras
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Subscribe and start the worker (publishers go active with the node)."""
@@ -202,11 +185,10 @@ class PoseNode(LifecycleNode):
 
     def _complete_start_pair(self, config: PoseConfig) -> PoseConfig:
         """A mode or model given alone at start gets its partner, set as a parameter too (and logged)."""
-        completed, notes = complete_config(config, self._start_changed & (_PAIRED | {"detector"}))
+        completed, changed, notes = parameters.partners(config, self._start_changed & (_PAIRED | {"detector"}))
         if notes:
             self.get_logger().info("; ".join(notes))
-            before = flatten(config)
-            self.set_parameters([Parameter(k, value=v) for k, v in flatten(completed).items() if before[k] != v])
+            self.set_parameters(changed)
         return completed
 
     def _before_set(self, params: list[Parameter]) -> list[Parameter]:
@@ -219,12 +201,10 @@ class PoseNode(LifecycleNode):
             return params
         try:
             changes = {p.name: p.value for p in params}
-            config = self._settings(changes)[0]
-            completed, notes = complete_config(config, names)
+            _, changed, notes = parameters.partners(self._settings(changes)[0], names)
         except Exception:  # noqa: BLE001 - reported by _on_set_parameters
             return params
-        before = flatten(config)
-        added = [Parameter(k, value=v) for k, v in flatten(completed).items() if before[k] != v and k not in names]
+        added = [p for p in changed if p.name not in names]
         if added:
             self.get_logger().info("; ".join(notes))
         return params + added
@@ -271,22 +251,22 @@ class PoseNode(LifecycleNode):
             return
         try:
             for cam in self._cameras:
-                wanted = cam.wanted_reliability()
-                if cam.subscription is not None and wanted != cam.reliability:
-                    cam.unsubscribe()
-                    cam.subscribe(self._on_image, self._on_incompatible_qos)
-                    self.get_logger().info(f"publishers on {cam.topic} changed: subscribed {wanted}")
+                if cam.match_publishers(self._on_image, self._on_incompatible_qos):
+                    self.get_logger().info(f"publishers on {cam.topic} changed: subscribed {cam.reliability}")
         except Exception as err:  # noqa: BLE001 - a timer callback's exception would end the executor
             self._errors.report("qos_check", f"publisher QoS check failed: {type(err).__name__}: {err}")
 
     def _work(self, frames: LatestFrames) -> None:
         while not frames.closed:
+            idle_since = time.perf_counter()
             newest = frames.take(timeout=0.5)
             if not newest:
                 continue
             self._apply_pending()
             waiting = []
             for key, (msg, received_at) in newest.items():
+                # A frame that waited for the worker to finish the previous one counts from when it was free.
+                received_at = max(received_at, idle_since)
                 cam = self._cameras[key]
                 cam.health.dropped_total = frames.replaced[key]
                 t0 = time.perf_counter()
@@ -349,31 +329,18 @@ class PoseNode(LifecycleNode):
         start = time.perf_counter()
         try:
             cam.poses_pub.publish(pose_array_msg(result, msg.header))
-            self._publish_extras(cam, frame.image, result, msg.header)
+            cam.publish_extras(frame.image, result, msg.header, self._node_config)
         except Exception as err:  # noqa: BLE001 - one bad frame must never kill the node
             self._failed(cam, msg, err)
             return
         done = time.perf_counter()
         stages = {"convert": convert_s, **result.stages, "publish": done - start}
         age = self.get_clock().now().nanoseconds * 1e-9 - result.stamp_s
-        # The node's own cost: from the subscription callback to published, less the core pipeline (models,
-        # tracking, smoothing): the hand-off to the worker, decoding, message building and publishing.
+        # The node's own cost: from the subscription callback (or the worker becoming free, if it was busy) to
+        # published, less the core pipeline (models, tracking, smoothing): the hand-off to the worker, decoding,
+        # message building and publishing. Waiting behind a slower model is latency, not the node's cost.
         own_s = done - received_at - sum(result.stages.values())
         cam.health.published(stages, age, len(result.poses), result.batched, own_s)
-
-    def _publish_extras(self, cam: Camera, image: np.ndarray, result: StreamResult, header: Header) -> None:
-        """Overlays and markers, each only when enabled and someone listens."""
-        cfg = self._node_config
-        want_raw = cfg.publish_debug_image and cam.debug_pub.get_subscription_count()
-        want_jpeg = cfg.publish_debug_compressed and cam.debug_compressed_pub.get_subscription_count()
-        if want_raw or want_jpeg:
-            overlay = draw_poses(image, result.poses)
-            if want_raw:
-                cam.debug_pub.publish(bgr_to_image(overlay, header))
-            if want_jpeg:
-                cam.debug_compressed_pub.publish(bgr_to_compressed(overlay, header))
-        if cfg.publish_markers and cam.markers_pub.get_subscription_count():
-            cam.markers_pub.publish(poses_to_markers(result.poses, header, result.image_hw))
 
     # --- diagnostics ----------------------------------------------------------------------------------
     def _publish_diagnostics(self) -> None:
@@ -387,19 +354,10 @@ class PoseNode(LifecycleNode):
         if models is None:
             return
         array = DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()))
-        active = self._frames is not None
-        for cam in self._cameras:
-            level, message, values = cam.health.summary(models.config.person_threshold,
-                                                        cam.silence_cause() if active else "")
-            if not active:
-                level, message = 0, "node inactive: not subscribed"
-            values.update({f"errors {kind}": str(n) for kind, n in self._errors.snapshot().items()})
-            values.update({f"warnings {kind}": str(n) for kind, n in self._warnings.snapshot().items()})
-            values.update(models.status())
-            values.update(cam.stream.status())
-            values["image subscription"] = f"{cam.reliability or 'none'} ({cam.reliability_setting})"
-            array.status.append(diagnostic_status(f"{self.get_name()}: {cam.topic}", models.config.model, level,
-                                                  message, values))
+        counts = {**{f"errors {kind}": str(n) for kind, n in self._errors.snapshot().items()},
+                  **{f"warnings {kind}": str(n) for kind, n in self._warnings.snapshot().items()}}
+        array.status = [cam.diagnostic(self.get_name(), models, self._frames is not None, counts)
+                        for cam in self._cameras]
         self._diagnostics_pub.publish(array)
 
 

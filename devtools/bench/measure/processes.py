@@ -3,16 +3,19 @@ transport echo (EchoProcess) and the peer engines' timing helpers (PeerProcess).
 pose_ros.tools.node_process.NodeProcess, as in the tests."""
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
 from pose_ros.tools.node_process import stop_process
-from devtools.bench.measure.common import BENCH
+from devtools.bench.measure.common import BENCH, log
 
 
 class RosProbe:
@@ -74,8 +77,9 @@ class RosProbe:
         return Image(height=height, width=width, encoding="bgr8", step=width * 3,
                      data=np.ascontiguousarray(image).tobytes())
 
-    def frame(self, pub, msg, timeout: float = 30.0):
-        """Publish ``msg`` with a fresh stamp; (latency s, answer) or (None, None) on timeout."""
+    def publish(self, pub, msg) -> tuple[int, float]:
+        """Publish ``msg`` with a fresh stamp without waiting: (stamp, time sent); its answer, if any, is kept
+        for :meth:`take_answers`."""
         from builtin_interfaces.msg import Time
 
         self._stamp += 1000
@@ -84,6 +88,19 @@ class RosProbe:
         msg.header.frame_id = "camera"
         sent = time.monotonic()
         pub.publish(msg)
+        return stamp, sent
+
+    def take_answers(self) -> dict[int, float]:
+        """Stamp -> arrival time of every answer received so far (and forgets them)."""
+        with self._cond:
+            answers = {stamp: arrived for stamp, (arrived, _) in self._arrivals.items()}
+            self._arrivals.clear()
+        return answers
+
+    def frame(self, pub, msg, timeout: float = 30.0):
+        """Publish ``msg`` with a fresh stamp and wait for its answer: (latency s, answer), or (None, None) on
+        timeout."""
+        stamp, sent = self.publish(pub, msg)
         with self._cond:
             if not self._cond.wait_for(lambda: stamp in self._arrivals, timeout):
                 return None, None
@@ -160,3 +177,23 @@ class PeerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+@contextlib.contextmanager
+def pose_node(config: str, node_name: str, image_topic: str, log_dir: Path, parameters: tuple[str, ...] = ()):
+    """The installed pose_node with config/<config>.yaml on the CPU (plus ``parameters``, "name:=value"), in its
+    own process, ready; stopped (and a bad exit code logged) when the block ends. Yields the NodeProcess."""
+    from pose_ros.tools.node_process import SHARE, NodeProcess
+
+    args = ["--params-file", str(SHARE / "config" / f"{config}.yaml"), "-p", "device:=cpu"]
+    for parameter in parameters:
+        args += ["-p", parameter]
+    node = NodeProcess([*args, "-r", f"image:={image_topic}", "-r", f"__node:={node_name}"],
+                       log_path=log_dir / f"{node_name}_{config}.log")
+    try:
+        node.wait_ready(timeout=180)
+        yield node
+    finally:
+        code = node.stop()
+        if code not in (0, -signal.SIGINT):
+            log(f"node {config} exited with {code}; log: {node.log_path}")

@@ -10,7 +10,7 @@ from pathlib import Path
 from devtools.bench.report.prose import analysis, drift, notes
 from devtools.bench.report.tables import (auto_table, crowd_table, header, memory_table, node_tables,
                                           peer_tables, pipeline_table, raw_table, stress_tables, tracking_tables,
-                                          md_table, zoo_table)
+                                          md_table, steady_table, zoo_table)
 from devtools.bench.report.targets import evaluate_targets
 
 __all__ = ["analysis", "drift", "evaluate_targets", "md_table", "notes", "render", "write_atomic"]
@@ -44,6 +44,7 @@ def render(results: dict, plot_name: str | None = "benchmark.png") -> str:
         ("9. Tracking and smoothing (synthetic sequences, exact ground truth)", "tracking_smoothing",
          tracking_tables),
         ("10. Model zoo: every profile on the sample photos (core pipeline)", "zoo", zoo_table),
+        ("11. Steady 10 Hz camera: tail latency (node in its own process)", "steady", steady_table),
     ]
     for title, key, table in sections:
         if not results.get(key):

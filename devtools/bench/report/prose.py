@@ -146,6 +146,18 @@ def notes(results: dict) -> dict:
                     "zidane.jpg 2, the others 1: 9 in all). Paradigms: " +
                     "; ".join(f"{k.replace('_', '-')} = {v}" for k, v in PARADIGMS.items() if k != "detector") +
                     "." + (f" Profiles that configure the same thing are measured once ({same})." if same else ""))
+    steady = results.get("steady")
+    if steady and steady.get("rows"):
+        r0 = steady["rows"][0]
+        n["steady"] = (f"A camera at a steady {r0['rate_hz']:g} Hz for {r0['seconds']:g} s per profile "
+                       f"(`devtools/bench/measure/steady.py`): the five photos in turn, each fitted into a "
+                       f"{r0['image']} bgr8 frame, reliable, depth 1, published on an absolute schedule whether or "
+                       "not the node answered the previous frame, as a camera driver does; the installed node in its "
+                       "own process with the profile's YAML (`-p device:=cpu`). Latency = PoseArray received - "
+                       "image published, over every answered frame. A profile slower than the camera skips frames "
+                       "(the node keeps only the newest: never a stale queue), counted by the node. The node's own "
+                       "cost is what it measures itself: image received -> PoseArray published minus the core "
+                       "pipeline (conversion, hand-off to the worker, tracking, message building, publishing).")
     n["memory"] = ("Node: `VmHWM` from `/proc/<pid>/status` of the node process right after its e2e run (all five "
                    "photos). CLI: `ru_maxrss` of `python -m pose_ros infer` on the five photos, read with "
                    "`getrusage(RUSAGE_CHILDREN)` in a fresh wrapper process.")

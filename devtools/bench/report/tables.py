@@ -223,3 +223,17 @@ def memory_table(memory: dict) -> str:
     rows += [[f"CLI ({c['what']})", fmt_ms(c["maxrss_mb"]), f"`{c['cmd']}` (ru_maxrss of the child)",
               f"{c['wall_s']:.1f} s wall"] for c in memory.get("cli", [])]
     return md_table(["process", "peak RSS MB", "how", "note"], rows, "lrll")
+
+
+def steady_table(steady: dict) -> str:
+    return md_table(
+        ["profile", "frames", "answered", "skipped by the node (newer frame)", "p50 ms", "p90 ms", "p99 ms", "max ms",
+         "p99 / p50", "node own cost p50 / p99 ms"],
+        [[r["config"], f"{r['published']} ({r['image']}, {r['rate_hz']:g} Hz, {r['seconds']:g} s)", r["answered"],
+          r["skipped_by_node"], fmt_ms(r["p50_ms"]), fmt_ms(r["p90_ms"]), fmt_ms(r["p99_ms"]), fmt_ms(r["max_ms"]),
+          f"**{fmt_ratio(r['p99_ms'] / r['p50_ms'])}**" if r["p50_ms"] else "–",
+          f"{fmt_own(r['own_p50_ms'])} / {fmt_own(r['own_p99_ms'])}"] for r in steady["rows"]])
+
+
+def fmt_own(value) -> str:
+    return "–" if value is None else f"{value:.2f}"

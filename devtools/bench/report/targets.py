@@ -5,6 +5,8 @@ NODE_OVER_ORT_MAX = 1.2  # bottom-up node end to end / raw ONNX Runtime time, pe
 ULTRALYTICS_SPEEDUP_MIN = 2.0  # ultralytics predict() / our bottom-up pipeline, per photo
 MEDIAPIPE_SPEEDUP_MIN = 1.0  # MediaPipe Pose / our top-down, per one-person photo (ours must be faster)
 CROWD_BOTTOM_UP_MAX = 1.15  # bottom-up latency with 8 people / with 1, every bottom-up profile
+STEADY_P99_OVER_P50_MAX = 2.0  # steady 10 Hz camera: p99 latency / p50, every profile
+OWN_COST_P50_MAX_MS, OWN_COST_P99_MAX_MS = 2.0, 5.0  # node's own cost (received -> published minus the core)
 KEYPOINTS_FIRST_SPEEDUP_MIN = 3.0  # yolo11n_pose (640) core latency / a keypoints-first profile's, per photo
 JITTER_REDUCTION_MIN = 0.5  # smoothing: std of a still, noisy pose's joints drops by at least half
 LAG_FRAMES_MAX = 1.0  # smoothing: steady-state lag at walking speeds and above (>= 100 px/s at 30 Hz)
@@ -62,6 +64,7 @@ def evaluate_targets(results: dict) -> list[dict]:
 
     targets += crowd_targets(results.get("crowd", []))
     targets += zoo_targets(results.get("zoo"))
+    targets += steady_targets(results.get("steady"))
     targets += feature_targets(results)
     for t in targets:
         t["verdict"] = verdict(t["met"], t.pop("gap"))
@@ -116,6 +119,30 @@ def zoo_targets(zoo: dict | None) -> list[dict]:
         measured=f"{speedups[worst]:.2f}x to {max(speedups.values()):.2f}x (worst: {worst[0]} on {worst[1]})",
         met=speedups[worst] >= KEYPOINTS_FIRST_SPEEDUP_MIN,
         gap=f"{worst[0]} on {worst[1]} {speedups[worst]:.2f}x")]
+
+
+def steady_targets(steady: dict | None) -> list[dict]:
+    rows = [r for r in (steady or {}).get("rows", []) if r["p50_ms"]]
+    if not rows:
+        return []
+    ratios = {r["config"]: r["p99_ms"] / r["p50_ms"] for r in rows}
+    worst = max(ratios, key=ratios.get)
+    targets = [dict(
+        name=f"steady 10 Hz: p99 / p50 latency ({len(rows)} profiles)",
+        target=f"<= {STEADY_P99_OVER_P50_MAX:.1f}x",
+        measured=f"{min(ratios.values()):.2f}x to {ratios[worst]:.2f}x ({worst})",
+        met=ratios[worst] <= STEADY_P99_OVER_P50_MAX,
+        gap=", ".join(f"{c} {r:.2f}x" for c, r in ratios.items() if r > STEADY_P99_OVER_P50_MAX))]
+    own = [r for r in rows if r.get("own_p50_ms") is not None]
+    if own:
+        p50, p99 = max(r["own_p50_ms"] for r in own), max(r["own_p99_ms"] for r in own)
+        targets.append(dict(
+            name=f"node's own cost, received -> published minus the core pipeline ({len(own)} profiles, worst)",
+            target=f"p50 <= {OWN_COST_P50_MAX_MS:g} ms, p99 <= {OWN_COST_P99_MAX_MS:g} ms",
+            measured=f"p50 {p50:.2f} ms, p99 {p99:.2f} ms",
+            met=p50 <= OWN_COST_P50_MAX_MS and p99 <= OWN_COST_P99_MAX_MS,
+            gap=f"p50 {p50:.2f} ms, p99 {p99:.2f} ms"))
+    return targets
 
 
 def feature_targets(results: dict) -> list[dict]:
