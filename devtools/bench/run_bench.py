@@ -114,7 +114,7 @@ def run_meta(args) -> dict:
     distro = (os.environ.get("ROS_DISTRO") or os.environ.get("POSE_ROS_DISTRO", "jazzy")).title()
     return {
         "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-        "cpu": cpu_model(), "cores": os.cpu_count(), "quick": args.quick, "warmup": args.warmup, "runs": args.runs,
+        "cpu": cpu_model(), "cores": os.cpu_count(), "vnni": cpu_has_vnni(), "quick": args.quick, "warmup": args.warmup, "runs": args.runs,
         "ort_threads": f"0 in every config = ONNX Runtime's default ({os.cpu_count()} intra-op on this machine), "
                        "inter-op 1, spinning off",
         "versions": {"python": platform.python_version(), "onnxruntime": onnxruntime.__version__,
@@ -122,6 +122,15 @@ def run_meta(args) -> dict:
                      "rclpy": f"{version('rclpy')} (ROS 2 {distro}, "
                               f"{'system' if os.environ.get('POSE_ROS_SYSTEM_ROS') else 'PyPI wheels'}, "
                               f"{os.environ.get('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')})"}}
+
+
+def cpu_has_vnni() -> bool:
+    """The CPU's int8 dot-product instructions (what makes INT8 inference fast on x86)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in ("avx512_vnni", "avx_vnni", "amx_int8"))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,8 @@ from pose_ros.core.runtime.backend import BackendOptions, OrtBackend
 from devtools.bench.measure.common import BenchContext, round_robin, settled, stats_ms
 
 # Model -> its input range (uniform noise in it: the work does not depend on the values).
-MODELS = {"yolo11n_pose": (0.0, 1.0), "blazepose_detector": (-1.0, 1.0), "blazepose_landmark_full": (0.0, 1.0)}
+MODELS = {"yolo11n_pose": (0.0, 1.0), "yolo11n_pose_int8": (0.0, 1.0), "posenet": (-1.0, 1.0),
+          "blazepose_detector": (-1.0, 1.0), "blazepose_landmark_full": (0.0, 1.0)}
 
 
 def measure(ctx: BenchContext) -> list[dict]:

@@ -31,7 +31,9 @@ def header(meta: dict) -> str:
         f"- date: {meta.get('date', '?')}; whole run {meta.get('duration_s', 0):.0f} s "
         f"({'quick: ' if meta.get('quick') else ''}{meta.get('warmup', '?')} warm-ups, then medians of "
         f"{meta.get('runs', '?')} runs per case, cases interleaved round by round)",
-        f"- CPU: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores; ONNX Runtime threads: "
+        f"- CPU: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores"
+        + ("" if meta.get("vnni") is None else f" ({'with' if meta['vnni'] else 'without'} VNNI int8 instructions)")
+        + "; ONNX Runtime threads: "
         f"{meta.get('ort_threads', '?')}",
         "- versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
         f"- load: {meta.get('load', '?')}",
