@@ -6,13 +6,13 @@
 //
 // Request (JSON on stdin; every file is plain bytes that Python wrote, nothing is evaluated):
 //   {"models_dir": ".../human-models-3.0.4/package/models",
-//    "images": [{"name": "bus.jpg", "file": "/tmp/x/bus.rgb", "height": 1080, "width": 810}],  // uint8 RGB, HWC
 //    "posenet": {"model": "posenet.json", "input_resolution": 385, "output_stride": 16, "max_poses": 10,
-//                "score_threshold": 0.5, "nms_radius": 20},                                       // optional
-//    "movenet_multipose": {"model": "movenet-multipose.json", "min_pose_score": 0.25,
-//                          "max_dimension": 256},                                                  // optional
+//                "score_threshold": 0.5, "nms_radius": 20, "images": [IMAGE, ...]},                 // optional
+//    "movenet_multipose": {"model": "movenet-multipose.json", "min_pose_score": 0.25, "max_dimension": 256,
+//                          "images": [IMAGE, ...]},                                                // optional
 //    "raw": [{"name": "posenet", "model": "posenet.json", "file": "/tmp/x/posenet.in", "dtype": "float32",
-//             "shape": [1, 385, 385, 3], "out_dir": "/tmp/x/out"}]}                                   // optional
+//             "shape": [1, 385, 385, 3], "out_dir": "/tmp/x/out", "extra_outputs": [node name, ...]}]}  // optional
+//   IMAGE = {"name": "bus.jpg", "file": "/tmp/x/bus.rgb", "height": 1080, "width": 810}: uint8 RGB bytes, HWC.
 // Answer (JSON on stdout): {"versions": {...}, "posenet": {image name: [pose]}, "movenet_multipose": {...},
 //   "raw": {name: [{"key": signature key, "tensor": tensor name, "shape": [...], "file": float32 LE bytes}]},
 //   "seconds": {...}}; a pose is {"score", "keypoints": [[x, y, score] x 17], "box"} in source-image pixels.
@@ -118,7 +118,7 @@ async function posenet(request, cfg) {
     inputResolution: {width: cfg.input_resolution, height: cfg.input_resolution},
     modelUrl: localModel(request.models_dir, cfg.model, posenetForPoseDetection),
   });
-  return runDetector(detector, request.images, {
+  return runDetector(detector, cfg.images, {
     maxPoses: cfg.max_poses, flipHorizontal: false, scoreThreshold: cfg.score_threshold, nmsRadius: cfg.nms_radius,
   });
 }
@@ -132,15 +132,17 @@ async function movenetMultipose(request, cfg) {
     multiPoseMaxDimension: cfg.max_dimension,
     modelUrl: localModel(request.models_dir, cfg.model),
   });
-  return runDetector(detector, request.images, {});
+  return runDetector(detector, cfg.images, {});
 }
 
 const DTYPES = {float32: Float32Array, int32: Int32Array};
 
-// Every output of the graph, named by its signature key and tensor name, on the given input.
+// Every output of the graph, named by its signature key and tensor name, on the given input; then any inner
+// tensors asked for by node name (key and tensor name are that name).
 async function rawOutputs(request, job) {
   const model = await tf.loadGraphModel(localModel(request.models_dir, job.model));
-  const signature = model.modelSignature.outputs;
+  const signature = {...model.modelSignature.outputs};
+  for (const name of job.extra_outputs || []) signature[name] = {name};
   const keys = Object.keys(signature);
   const Type = DTYPES[job.dtype];
   if (!Type) throw new Error(`dtype ${job.dtype}`);
