@@ -144,9 +144,31 @@ def _logits_node(json_name: str, sigmoid: str) -> str:
     return next(node["input"][0] for node in model["modelTopology"]["node"] if node["name"] == sigmoid)
 
 
+def _run_node(requests: list[dict], folder: Path, env: dict[str, str]) -> list[dict]:
+    """reference.js once per request, all at the same time; their answers, in order."""
+    procs = []
+    for i, request in enumerate(requests):
+        out, err = open(folder / f"answer{i}.json", "w+"), open(folder / f"answer{i}.log", "w+")
+        proc = subprocess.Popen(["node", str(REPO / "devtools/reference/tfjs/reference.js")], stdin=subprocess.PIPE,
+                                stdout=out, stderr=err, text=True, env=env)
+        proc.stdin.write(json.dumps(request))
+        proc.stdin.close()
+        procs.append((proc, out, err))
+    answers = []
+    for proc, out, err in procs:
+        with out, err:
+            returncode = proc.wait(timeout=600)
+            out.seek(0)
+            err.seek(0)
+            assert returncode == 0, err.read()[-3000:]
+            answers.append(json.load(out))
+    return answers
+
+
 @pytest.fixture(scope="module")
 def reference(inputs, images, tmp_path_factory):
-    """One node.js run: both detectors on every image of `inputs`, then every converted graph's raw outputs."""
+    """pose-detection's detectors on every image of `inputs`, and every converted graph's raw outputs on one photo
+    preprocessed as its family does."""
     env = TFJS_ENV
     try:
         modules = env.ensure_tfjs_env()
@@ -172,22 +194,25 @@ def reference(inputs, images, tmp_path_factory):
                          "shape": list(raw_inputs[name].shape), "out_dir": str(folder / "out"),
                          "extra_outputs": [_logits_node(json_name, sigmoid)
                                            for sigmoid in _sigmoid_outputs(json_name).values()]})
-    request = {
-        "models_dir": str(_tfjs_models_dir()),
-        "posenet": {"model": _tfjs_models()["posenet"], "input_resolution": resolve_model("posenet").input_size[0],
-                    "output_stride": POSENET_STRIDE, "max_poses": POSENET.max_people,
-                    "score_threshold": POSENET_PART_SCORE_THRESHOLD, "nms_radius": POSENET_NMS_RADIUS,
-                    "images": images_of("posenet")},
-        "movenet_multipose": {"model": _tfjs_models()["movenet_multipose"], "min_pose_score": MOVENET.person_threshold,
-                              "max_dimension": max(resolve_model("movenet_multipose").input_size),
-                              "images": images_of("movenet_multipose")},
-        "raw": raw_jobs,
-    }
-    result = subprocess.run(["node", str(REPO / "devtools/reference/tfjs/reference.js")], input=json.dumps(request),
-                            capture_output=True, text=True, timeout=600, env=env.node_env(modules))
-    assert result.returncode == 0, result.stderr[-3000:]
-    answer = json.loads(result.stdout)
-    print(f"\n[tfjs] {answer['versions']}, seconds {json.dumps(answer['seconds'])}")
+    models_dir = str(_tfjs_models_dir())
+    # Two node.js processes side by side (TF.js' cpu backend uses one core): a detector and half the graphs each.
+    requests = [
+        {"posenet": {"model": _tfjs_models()["posenet"], "input_resolution": resolve_model("posenet").input_size[0],
+                     "output_stride": POSENET_STRIDE, "max_poses": POSENET.max_people,
+                     "score_threshold": POSENET_PART_SCORE_THRESHOLD, "nms_radius": POSENET_NMS_RADIUS,
+                     "images": images_of("posenet")},
+         "raw": raw_jobs[0::2]},
+        {"movenet_multipose": {"model": _tfjs_models()["movenet_multipose"],
+                               "min_pose_score": MOVENET.person_threshold,
+                               "max_dimension": max(resolve_model("movenet_multipose").input_size),
+                               "images": images_of("movenet_multipose")},
+         "raw": raw_jobs[1::2]},
+    ]
+    answer = {"raw": {}}
+    for part in _run_node([dict(request, models_dir=models_dir) for request in requests], folder, env.node_env(modules)):
+        print(f"\n[tfjs] {part.pop('versions')}, seconds {json.dumps(part.pop('seconds'))}")
+        answer["raw"].update(part.pop("raw"))
+        answer.update(part)
     raw = {name: [(o["key"], o["tensor"], np.fromfile(o["file"], "<f4").reshape(o["shape"])) for o in outputs]
            for name, outputs in answer["raw"].items()}
     return {"posenet": answer["posenet"], "movenet_multipose": answer["movenet_multipose"], "raw": raw,
