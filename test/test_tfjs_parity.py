@@ -8,10 +8,13 @@ the same settings, on the sample photos letterboxed (by pose_ros' Letterbox) to 
 of exactly the model's input size both sides' preprocessing is the identity (pose-detection's projective resample /
 resizeBilinear at scale 1 with no padding, pose_ros' letterbox a copy), so what is compared is the model, the decoder
 and the coordinate handling: people count equal, keypoints within 0.05 px, scores within 1e-3.
-On photos of other sizes the two resize differently by design (see test_preprocessing_differs_by_design).
+On photos of other sizes the two resize differently by design, so they are not compared there (DEVELOPERS.md, "TF.js
+reference": pose-detection resamples without half-pixel centres in float, PoseNet with a replicated border, MoveNet
+MultiPose to a 32-multiple rectangle padded bottom/right with zeros; pose_ros letterboxes with cv2 into the square).
 
 Raw outputs: ONNX Runtime on the converted model vs TF.js GraphModel.executeAsync on one real photo preprocessed
-as the family does; error relative to the output's range: max|onnx - tfjs| / max|tfjs| <= 1e-3 per output.
+as the family does; error relative to the output's range: max|onnx - tfjs| / max|tfjs| <= 1e-3 per output (a
+sigmoid map on its logits, see test_onnx_outputs_match_tfjs).
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ import pytest
 import yaml
 
 from pose_ros.core.config import PoseConfig
+from pose_ros.core.families.posenet import model as posenet_model
 from pose_ros.core.geometry import Letterbox
 from pose_ros.core.models import default_model_dir, load_manifest
 from pose_ros.core.pipeline import build_estimator
@@ -43,10 +47,6 @@ KEYPOINT_PX = 0.05
 SCORE_ABS = 1e-3
 RAW_RELATIVE = 1e-3
 RAW_PHOTO = "zidane.jpg"
-# pose-detection's PoseNet multi-person defaults, which pose_ros' decoder uses too (families/posenet/model.py).
-POSENET_PART_SCORE_THRESHOLD = 0.5
-POSENET_NMS_RADIUS = 20
-POSENET_STRIDE = 16
 
 
 def _load(path: Path):
@@ -76,7 +76,7 @@ MOVENET = _profile("movenet_multipose", keypoint_threshold=0.0)
 
 
 @functools.cache
-def resolve_model(name: str):
+def _spec(name: str):
     return load_manifest(default_model_dir())[name]
 
 
@@ -103,7 +103,7 @@ def letterboxed(image: np.ndarray, input_hw) -> np.ndarray:
     return Letterbox.fit(image.shape[:2], tuple(input_hw)).apply(image)
 
 
-def _raw_input(name: str, family: str, image: np.ndarray, input_hw) -> np.ndarray:
+def _raw_input(family: str, image: np.ndarray, input_hw) -> np.ndarray:
     """One photo as the family feeds the model (NHWC RGB): int32 0..255 (MoveNet), [-1, 1] (PoseNet), [0, 1]."""
     rgb = letterboxed(image, input_hw)[None, ..., ::-1]
     if family.startswith("movenet"):
@@ -121,13 +121,18 @@ def images(photos):
 @pytest.fixture(scope="module")
 def inputs(images):
     """(detector, photo) -> the BGR image both sides get: the photo letterboxed to the model's input size."""
-    return {(detector, name): letterboxed(image, resolve_model(detector).input_size)
+    return {(detector, name): letterboxed(image, _spec(detector).input_size)
             for detector in ("posenet", "movenet_multipose") for name, image in images.items()}
+
+
+@functools.cache
+def _tfjs_json(json_name: str) -> dict:
+    return json.loads((_tfjs_models_dir() / json_name).read_text(encoding="utf-8"))
 
 
 def _sigmoid_outputs(json_name: str) -> dict[str, str]:
     """TF.js output tensor name -> name of the Sigmoid node it is the result of (via Identity), if it is one."""
-    model = json.loads((_tfjs_models_dir() / json_name).read_text(encoding="utf-8"))
+    model = _tfjs_json(json_name)
     nodes = {node["name"]: node for node in model["modelTopology"]["node"]}
     out = {}
     for output in model["signature"]["outputs"].values():
@@ -140,8 +145,7 @@ def _sigmoid_outputs(json_name: str) -> dict[str, str]:
 
 
 def _logits_node(json_name: str, sigmoid: str) -> str:
-    model = json.loads((_tfjs_models_dir() / json_name).read_text(encoding="utf-8"))
-    return next(node["input"][0] for node in model["modelTopology"]["node"] if node["name"] == sigmoid)
+    return next(node["input"][0] for node in _tfjs_json(json_name)["modelTopology"]["node"] if node["name"] == sigmoid)
 
 
 def _run_node(requests: list[dict], folder: Path, env: dict[str, str]) -> list[dict]:
@@ -186,8 +190,8 @@ def reference(inputs, images, tmp_path_factory):
 
     raw_inputs, raw_jobs = {}, []
     for name, json_name in _tfjs_models().items():
-        spec = resolve_model(name)
-        raw_inputs[name] = _raw_input(name, spec.family, images[RAW_PHOTO], spec.input_size)
+        spec = _spec(name)
+        raw_inputs[name] = _raw_input(spec.family, images[RAW_PHOTO], spec.input_size)
         file = folder / f"{name}.in"
         file.write_bytes(raw_inputs[name].astype(raw_inputs[name].dtype.newbyteorder("<")).tobytes())
         raw_jobs.append({"name": name, "model": json_name, "file": str(file), "dtype": raw_inputs[name].dtype.name,
@@ -197,19 +201,21 @@ def reference(inputs, images, tmp_path_factory):
     models_dir = str(_tfjs_models_dir())
     # Two node.js processes side by side (TF.js' cpu backend uses one core): a detector and half the graphs each.
     requests = [
-        {"posenet": {"model": _tfjs_models()["posenet"], "input_resolution": resolve_model("posenet").input_size[0],
-                     "output_stride": POSENET_STRIDE, "max_poses": POSENET.max_people,
-                     "score_threshold": POSENET_PART_SCORE_THRESHOLD, "nms_radius": POSENET_NMS_RADIUS,
+        {"posenet": {"model": _tfjs_models()["posenet"], "input_resolution": _spec("posenet").input_size[0],
+                     "output_stride": int(_spec("posenet").options.get("output_stride", 16)),
+                     "max_poses": POSENET.max_people, "score_threshold": posenet_model.PART_SCORE_THRESHOLD,
+                     "nms_radius": posenet_model.NMS_RADIUS,
                      "images": images_of("posenet")},
          "raw": raw_jobs[0::2]},
         {"movenet_multipose": {"model": _tfjs_models()["movenet_multipose"],
                                "min_pose_score": MOVENET.person_threshold,
-                               "max_dimension": max(resolve_model("movenet_multipose").input_size),
+                               "max_dimension": max(_spec("movenet_multipose").input_size),
                                "images": images_of("movenet_multipose")},
          "raw": raw_jobs[1::2]},
     ]
     answer = {"raw": {}}
-    for part in _run_node([dict(request, models_dir=models_dir) for request in requests], folder, env.node_env(modules)):
+    requests = [dict(request, models_dir=models_dir) for request in requests]
+    for part in _run_node(requests, folder, env.node_env(modules)):
         print(f"\n[tfjs] {part.pop('versions')}, seconds {json.dumps(part.pop('seconds'))}")
         answer["raw"].update(part.pop("raw"))
         answer.update(part)
@@ -281,7 +287,7 @@ def test_onnx_outputs_match_tfjs(name, reference):
     json_name = _tfjs_models()[name]
     sigmoids = _sigmoid_outputs(json_name)  # output tensor -> its Sigmoid node
     tfjs_logits = {tensor: _logits_node(json_name, node) for tensor, node in sigmoids.items()}
-    session, onnx_logits = _onnx_with_logits(resolve_model(name).path, list(sigmoids.values()))
+    session, onnx_logits = _onnx_with_logits(_spec(name).path, list(sigmoids.values()))
     onnx_logits = dict(zip(sigmoids, onnx_logits))
     names = [o.name for o in session.get_outputs()]
     ours = dict(zip(names, session.run(None, {session.get_inputs()[0].name: reference["raw_inputs"][name]})))
