@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The TF.js reference for pose_ros' parity tests (test/test_tfjs_parity.py): @tensorflow-models/pose-detection's
-// own PoseNet and MoveNet MultiPose detectors, and raw GraphModel.execute outputs, on the pure-JS 'cpu' backend.
+// own PoseNet and MoveNet MultiPose detectors, and raw GraphModel.executeAsync outputs, on the pure-JS 'cpu' backend.
 //
 //   NODE_PATH=$POSE_ROS_CACHE/node-tfjs/node_modules node reference.js < request.json > answer.json
 //
