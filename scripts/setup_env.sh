@@ -77,4 +77,6 @@ log "colcon build (incremental)"
 "$POSE_ROS_VENV/bin/python" -m pose_ros.tools.sample_data --quiet
 # Test-only reference environment (mediapipe 0.10.14 for the BlazePose parity test); never used at runtime.
 "$POSE_ROS_VENV/bin/python" "$repo/devtools/reference/mediapipe_env.py" > /dev/null
+# Test-only TF.js reference (pose-detection 2.1.3 on tfjs 4.22 for node.js, PoseNet/MoveNet/TF.js-graph parity).
+"$POSE_ROS_VENV/bin/python" "$repo/devtools/reference/tfjs_env.py" > /dev/null
 log "done"
