@@ -54,7 +54,9 @@ def refine_from_heatmap(xy_norm: np.ndarray, heatmaps: np.ndarray) -> np.ndarray
     # C++ int conversion truncates toward zero: a landmark just left of/above the heatmap still counts.
     cols = np.trunc(xy_norm[..., 0] * width).astype(np.int64)  # (N, K)
     rows = np.trunc(xy_norm[..., 1] * height).astype(np.int64)
-    inside = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
+    # MediaPipe 0.10.14 tests `center_col >= hm_height` where it means the row: a landmark just below the heatmap
+    # (rows height .. height + 2) is refined from the part of its window still inside, as there.
+    inside = (cols >= 0) & (cols < width) & (rows >= 0) & (cols < height)
     window = np.arange(-offset, offset + 1)
     win_rows = rows[..., None] + window  # (N, K, 7)
     win_cols = cols[..., None] + window
