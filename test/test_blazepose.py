@@ -62,6 +62,27 @@ def test_heatmap_refinement_moves_confident_landmarks_to_the_weighted_peak():
     np.testing.assert_allclose(refined[0, 1], xy[0, 1])
 
 
+# Where MediaPipe's RefineLandmarksFromHeatmapCalculator refines a landmark (64x64 heatmap, 7x7 window), as it
+# is written: the window is clipped at the borders; a landmark beyond the left/top/right edge is kept, one below the
+# bottom edge is refined from what is left of its window (its bounds check tests the column twice).
+@pytest.mark.parametrize("x_cells, y_cells, refined", [
+    (30.5, 30.5, True),
+    (-0.5, 30.5, True),    # truncates to column 0, inside
+    (-1.5, 30.5, False),   # left of the heatmap
+    (64.2, 30.5, False),   # right of it
+    (30.5, -1.5, False),   # above it
+    (30.5, 63.9, True),
+    (30.5, 64.5, True),    # below it: rows 61..63 of its window remain
+    (30.5, 66.5, True),    # row 63 remains
+    (30.5, 67.5, False),   # nothing of its window remains
+])
+def test_heatmap_refinement_bounds_follow_mediapipe(x_cells, y_cells, refined):
+    heatmaps = np.full((1, 64, 64, 1), 5.0, np.float32)  # confident everywhere
+    xy = np.array([[[x_cells / 64, y_cells / 64]]], np.float32)
+    moved = not np.allclose(landmarks.refine_from_heatmap(xy, heatmaps), xy)
+    assert moved == refined
+
+
 def test_regions_from_coco_people_centre_on_the_hips_and_point_to_the_shoulders():
     kps = np.zeros((1, 17, 3), np.float32)
     kps[0, [11, 12], :2] = [[90, 200], [110, 200]]

@@ -1,9 +1,13 @@
 """Parity of the top-down BlazePose path with MediaPipe 0.10.14 itself (legacy mp.solutions.pose.Pose,
-static_image_mode, model_complexity=1: the same two models), run in its own test-only environment.
+static_image_mode, model_complexity=1: the same two models, with the graph's own 7x7 heatmap window: see
+devtools/reference/mediapipe_pose.py), run in its own test-only environment.
 
-Single-person photos, stage by stage (bound: 2 px on a 512 px image, scaled with the image): the detector's
-alignment points, then the landmarks computed from MediaPipe's own region, then the whole chain. Multi-person bus.jpg: every person the one-stage model finds with
-score > 0.5 is also found by the top-down path (box IoU > 0.5).
+Single-person photos, stage by stage: the detector's score and alignment points, then the landmarks computed
+from MediaPipe's own region, then the whole chain, on the photos and on transforms of them. Both sides resample
+the same way (1/32 px, fixed point: geometry.warp_affine_fixed_point) so the models see the same tensors and the
+bounds are tight (measured, see END_TO_END_BOUNDS); the issue's bounds are 2 px per 512 px and 1.5 %.
+Multi-person bus.jpg: every person the one-stage model finds with score > 0.5 is also found by the top-down path
+(box IoU > 0.5).
 """
 import importlib.util
 import json
@@ -24,7 +28,7 @@ from pose_ros.core.pipeline import build_estimator
 
 REPO = Path(__file__).resolve().parents[1]
 SINGLE_PERSON = ["astronaut.png", "camera.png", "grace_hopper.jpg"]
-BOUND_PX_AT_512 = 2.0
+BOUND_PX_AT_512 = 2.0  # the issue's bound; the stage tests assert a fraction of it (measured, below)
 
 
 def _mediapipe_env():
@@ -45,13 +49,22 @@ def reference(photos):
     return {Path(image["path"]).name: image for image in json.loads(result.stdout)["images"]}
 
 
+def _estimator(**settings):
+    return build_estimator(PoseConfig(mode="top_down", model="blazepose_landmark_full", detector="blazepose_detector",
+                                      skeleton="blazepose33", device="cpu", **settings))
+
+
 @pytest.fixture(scope="module")
 def mediapipe_like():
     """Our top-down path set up as MediaPipe's graph: its detector on the whole image (no tiles), one
     person, the native 33 landmarks with raw visibilities."""
-    return build_estimator(PoseConfig(mode="top_down", model="blazepose_landmark_full", detector="blazepose_detector",
-                                      detector_tiling=False, skeleton="blazepose33", person_threshold=0.5,
-                                      keypoint_threshold=0.0, max_people=1, device="cpu"))
+    return _estimator(detector_tiling=False, person_threshold=0.5, keypoint_threshold=0.0, max_people=1)
+
+
+@pytest.fixture(scope="module")
+def default_settings():
+    """Our top-down path as shipped (detector tiles, several people), the native 33 landmarks."""
+    return _estimator()
 
 
 class _FixedRegion:
@@ -80,25 +93,21 @@ def _bound(image) -> float:
 
 @pytest.mark.parametrize("name", SINGLE_PERSON)
 def test_detector_alignment_points_agree_with_mediapipe(name, photos, reference, mediapipe_like):
-    """Detector stage: the two points the region is built from (mid-hip, full-body circle)."""
+    """Detector stage: the score and the two points the region is built from (mid-hip, full-body circle). Its
+    input tensor is bit-identical to MediaPipe's (measured: points within 0.001 px, scores within 2e-6)."""
     ref = reference[name]["detection"]
     image = cv2.imread(str(photos[name]), cv2.IMREAD_COLOR)
     _, scores, points = mediapipe_like.detector.detect(image)
-    assert scores[0] == pytest.approx(ref["score"], abs=0.01)
+    assert scores[0] == pytest.approx(ref["score"], abs=1e-4)
     error = np.hypot(*(points[0, :2] - np.array(ref["keypoints"])[:2]).T)
-    assert error.max() <= _bound(image), f"{name}: alignment points off by {error} px"
+    assert error.max() <= 0.01 * _bound(image), f"{name}: alignment points off by {error} px"
 
 
 @pytest.mark.parametrize("name", SINGLE_PERSON)
 def test_landmarks_from_mediapipes_region_agree_with_mediapipe(name, photos, reference, mediapipe_like):
-    """Landmark stage, from the region MediaPipe made: crop, model, heatmap refinement, projection.
-
-    Bound: visible joints (visibility > 0.5) within 2 px on a 512 px image. The median must meet it; a joint
-    may exceed it where the heatmap refinement snaps to a neighbouring 7x7 window (a landmark within a fraction
-    of a cell of a cell border: 1/64 of a ~1000 px region is ~15 px), which the last bits of the crop's
-    resampling decide (MediaPipe bundles its own OpenCV). At most 1 in 4 visible joints may do so (measured:
-    camera.png 6 of 27, the hands around the camera it holds; astronaut.png 1 of 14; grace_hopper.jpg 0 of 13).
-    """
+    """Landmark stage, from the region MediaPipe made: crop, model, heatmap refinement, projection. Every
+    visible joint (visibility > 0.5) within a quarter of the bound (measured: at most 0.3 px, camera.png; the
+    crop differs from MediaPipe's in ~25 of 196608 values, by the last bit of a sub-pixel position)."""
     ref = reference[name]
     image = cv2.imread(str(photos[name]), cv2.IMREAD_COLOR)
     landmark_stage = BlazePoseLandmarks(mediapipe_like.backend, _FixedRegion(*ref["region"]),
@@ -109,39 +118,19 @@ def test_landmarks_from_mediapipes_region_agree_with_mediapipe(name, photos, ref
     ref_landmarks = np.array(ref["landmarks"])  # (33, 5): x_px, y_px, z, visibility, presence
     visible = ref_landmarks[:, 3] > 0.5
     error = np.hypot(*(ours.keypoints[0, visible, :2] - ref_landmarks[visible, :2]).T)
-    within = error <= _bound(image)
-    assert np.median(error) <= _bound(image) and within.mean() >= 0.75, \
-        f"{name}: errors {np.round(error, 2)} px, bound {_bound(image):.2f}"
+    assert error.max() <= _bound(image) / 4, f"{name}: errors {np.round(error, 2)} px, bound {_bound(image) / 4:.2f}"
     np.testing.assert_allclose(ours.keypoints[0, :, 2], ref_landmarks[:, 3], atol=0.01)  # visibilities
 
 
-@pytest.mark.parametrize("name", SINGLE_PERSON)
-def test_end_to_end_finds_the_same_person_as_mediapipe(name, photos, reference, mediapipe_like):
-    """Whole chain: the same person, the face and shoulders where MediaPipe puts them. Limbs are not compared
-    end to end: a 1 px difference of the detector's points moves the ~1000 px region, and the landmark
-    model's answer for uncertain limbs with it."""
-    ref_landmarks = np.array(reference[name]["landmarks"])
-    image = cv2.imread(str(photos[name]), cv2.IMREAD_COLOR)
-    ours = mediapipe_like(image)
-    assert len(ours) == 1
-    face_and_shoulders = np.arange(13)
-    visible = face_and_shoulders[ref_landmarks[face_and_shoulders, 3] > 0.5]
-    error = np.hypot(*(ours.keypoints[0, visible, :2] - ref_landmarks[visible, :2]).T)
-    assert len(visible) >= 8 and np.median(error) <= _bound(image), f"{name}: {np.round(error, 2)}"
-
-
-# End to end on transformed photos (issue 11): per photo, the bound on the median visible-joint distance
-# (px per 512 px of image) and on the worst visible joint (% of the person's landmark box height). The issue
-# asks 2 px and 1.5 %: grace_hopper meets it on every transform. astronaut.png and camera.png do not, on their
-# originals either: the landmark model answers a region that differs from MediaPipe's by a pixel or two (the
-# detector's points agree within 2 px/512, test above) with a limb moved by up to 3 % (astronaut's left
-# hand) and 9 % (camera.png's hands on the camera), and darkening widens it. The bounds below are the measured
-# worst case plus a margin, so that a regression shows; docs/benchmark.md and README state them.
-END_TO_END_BOUNDS = {  # photo: (median px per 512, worst joint % of height) for (geometric, darkened) transforms
-    "grace_hopper.jpg": ((2.0, 1.5), (2.0, 1.5)),
-    "astronaut.png": ((2.0, 3.5), (3.0, 11.0)),
-    "camera.png": ((5.0, 9.5), (5.0, 9.5)),
-}
+# End to end on the photos and their transforms (issue 11): the median visible-joint distance (px per 512 px of
+# image) and the worst visible joint (% of the person's landmark box height). The issue asks 2 px and 1.5 %
+# (3 % with the default settings). Measured, both settings alike (the default's tiles only add people): median
+# <= 0.02 px/512 on every photo and transform, worst joint <= 0.11 % except camera.png rolled +10 degrees, 0.49 %
+# (its person scores 0.501). Before the crops were sampled as MediaPipe's OpenCV 3.4 samples them, OpenCV 5.0's
+# exact interpolation moved the detector's points by up to 1.4 px and the ~1000 px region with them: up to
+# 4.5 px/512 and 10.6 % (camera.png's hands, darkened astronaut.png), on the untransformed photos too.
+END_TO_END_MEDIAN_PX_AT_512 = 0.2
+END_TO_END_WORST_PCT = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -164,26 +153,32 @@ def transformed(photos, tmp_path_factory):
     return {key: (images[key], answer) for key, answer in zip(images, answers)}
 
 
+@pytest.mark.parametrize("settings", ["mediapipe_like", "default_settings"])
 @pytest.mark.parametrize("name", SINGLE_PERSON)
 @pytest.mark.parametrize("transform", list(TRANSFORMS))
-def test_end_to_end_on_transformed_photos_agrees_with_mediapipe(name, transform, transformed, mediapipe_like):
+def test_end_to_end_on_transformed_photos_agrees_with_mediapipe(name, transform, settings, transformed, request):
+    estimator = request.getfixturevalue(settings)
     image, answer = transformed[(name, transform)]
-    ours = mediapipe_like(image)
-    if not answer["found"] or abs(answer["detection"]["score"] - 0.5) < 0.02:
-        # The detectors' scores agree within 0.01 (test above), so a person scored within 0.02 of the 0.5
-        # threshold may be found by one and not the other (measured: darkened grace_hopper and camera.png
-        # rolled -10 degrees, MediaPipe below; camera.png rolled +10, MediaPipe 0.501, ours 0.492).
-        pytest.skip("the person's detector score straddles the 0.5 threshold")
-    assert len(ours) == 1, f"MediaPipe found the person, we found {len(ours)}"
+    ours = estimator(image)
+    if not answer["found"]:
+        # The scores agree within 2e-6 (test above): MediaPipe's graph alone misses darkened grace_hopper.jpg and
+        # camera.png rolled -10 degrees, and so do we, on the whole image; the default's tiles may find more.
+        if settings == "mediapipe_like":
+            assert len(ours) == 0, f"MediaPipe found nobody, we found {len(ours)}"
+            return
+        pytest.skip("MediaPipe finds nobody; the default settings' tiles may")
+    assert len(ours) >= 1 if settings == "default_settings" else len(ours) == 1, \
+        f"MediaPipe found the person, we found {len(ours)}"
     ref = np.array(answer["landmarks"])
     visible = ref[:, 3] > 0.5
     error = np.hypot(*(ours.keypoints[0, visible, :2] - ref[visible, :2]).T)
     median_at_512 = np.median(error) * 512 / max(image.shape[:2])
     worst_pct = 100 * error.max() / np.ptp(ref[:, 1])
-    median_bound, worst_bound = END_TO_END_BOUNDS[name][transform == "darken"]
-    print(f"\n[parity e2e] {name} {transform}: median {median_at_512:.2f} px/512, worst {worst_pct:.1f} % of height")
-    assert median_at_512 <= median_bound and worst_pct <= worst_bound, \
-        f"median {median_at_512:.2f} px/512 (bound {median_bound}), worst {worst_pct:.1f} % (bound {worst_bound})"
+    print(f"\n[parity e2e] {settings} {name} {transform}: median {median_at_512:.2f} px/512, "
+          f"worst {worst_pct:.2f} % of height")
+    assert median_at_512 <= END_TO_END_MEDIAN_PX_AT_512 and worst_pct <= END_TO_END_WORST_PCT, \
+        f"median {median_at_512:.2f} px/512 (bound {END_TO_END_MEDIAN_PX_AT_512}), " \
+        f"worst {worst_pct:.2f} % (bound {END_TO_END_WORST_PCT})"
 
 
 @pytest.mark.parametrize("detector", ["yolo11n_pose", "blazepose_detector"])

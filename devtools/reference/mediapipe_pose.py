@@ -3,7 +3,7 @@
 
 Runs inside the MediaPipe reference venv ($POSE_ROS_CACHE/venv-mediapipe, built by mediapipe_env.py):
 
-    python devtools/reference/mediapipe_pose.py IMAGE [IMAGE ...]
+    python devtools/reference/mediapipe_pose.py [--as-shipped] IMAGE [IMAGE ...]
 
 and prints exactly one JSON document to stdout (everything MediaPipe, absl, glog and TFLite log goes to stderr):
 
@@ -23,6 +23,13 @@ pose_landmark_full.tflite, both shipped in the wheel (complexity 0 and 2 would d
 offline). Images are read with cv2.imread(path, cv2.IMREAD_COLOR) (BGR, alpha dropped, grey replicated) and
 converted to RGB, as MediaPipe expects. One Pose object serves all images: with static_image_mode=True every
 image runs the person detector afresh and nothing (ROI, smoothing) carries over from the previous image.
+
+One correction to mp.solutions.pose as shipped: it round-trips the graph through Python protobuf, which silently
+drops the options of calculators whose _pb2 module nobody imported (mediapipe/python/solutions/pose.py imports
+them for that reason, but misses refine_landmarks_from_heatmap_calculator_pb2). So Pose() refines the landmarks
+from the heatmap with the proto's default 9x9 window instead of the 7x7 that pose_landmark_cpu's graph asks
+for, and that C++ MediaPipe and the Tasks API's PoseLandmarker use. Here the module is imported: the graph as
+written (measured: on camera.png a hand joint moves 25 px between the two). --as-shipped skips the import.
 """
 
 from __future__ import annotations
@@ -50,9 +57,11 @@ def _stdout_to_stderr():
     return real_stdout
 
 
-def run(paths: list[str]) -> dict:
+def run(paths: list[str], as_shipped: bool = False) -> dict:
     import cv2
     import mediapipe as mp
+    if not as_shipped:  # keep the graph's RefineLandmarksFromHeatmapCalculator options (see the docstring)
+        from mediapipe.calculators.util import refine_landmarks_from_heatmap_calculator_pb2  # noqa: F401
     from mediapipe.python.solution_base import SolutionBase
 
     images = []
@@ -97,8 +106,9 @@ def main(argv: list[str]) -> int:
     if not argv or any(a in ("-h", "--help") for a in argv):
         print(__doc__, file=sys.stderr)
         return 0 if argv else 2
+    as_shipped = "--as-shipped" in argv
     out = _stdout_to_stderr()
-    doc = run(argv)
+    doc = run([a for a in argv if a != "--as-shipped"], as_shipped)
     json.dump(doc, out)
     out.write("\n")
     out.flush()

@@ -113,6 +113,29 @@ def invert_affine(matrices: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
+INTER_TAB_SIZE = 32  # OpenCV's INTER_BITS = 5: sub-pixel positions in 1/32 px for the fixed-point remap
+
+
+def warp_affine_fixed_point(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int], border_mode: int,
+                            border_value: float = 0) -> np.ndarray:
+    """``cv2.warpAffine(image, matrix, size, INTER_LINEAR, border_mode)`` as OpenCV computed it up to 4.10, and as
+    the OpenCV 3.4 inside MediaPipe's wheel still does: each output pixel samples the source at its position
+    rounded to 1/32 px, with fixed-point bilinear weights. OpenCV 4.11+ (5.0 here) interpolates at the exact
+    position instead: a difference of up to 3 grey levels (mean 0.07) that moves BlazePose's detector points by
+    up to 1.4 px and its ~1000 px region with them. matrix (2, 3) maps source to output pixels; size = (w, h).
+    """
+    width, height = size
+    inverse = cv2.invertAffineTransform(np.asarray(matrix, np.float64)) * INTER_TAB_SIZE
+    columns, rows = np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64)
+    # Source position of every output pixel rounded to 1/32 px (cvRound), as OpenCV 3.4's warpAffine; k / 32 is
+    # exact in float32, so convertMaps (which rounds x * 32) keeps exactly these positions.
+    map_x, map_y = ((np.rint(np.add.outer(row[1] * rows + row[2], row[0] * columns)) / INTER_TAB_SIZE)
+                    .astype(np.float32) for row in inverse)
+    whole, fraction = cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)
+    return cv2.remap(image, whole, fraction, cv2.INTER_LINEAR, borderMode=border_mode,
+                     borderValue=(border_value,) * 4)
+
+
 def transform_points(points: np.ndarray, matrices: np.ndarray) -> np.ndarray:
     """Apply person n's affine matrix to its points: points (N, K, 2), matrices (N, 2, 3) -> (N, K, 2) float32."""
     p = np.asarray(points, dtype=np.float64)

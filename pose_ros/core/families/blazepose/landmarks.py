@@ -22,7 +22,7 @@ from pose_ros.core.families.base import PoseModel, TopDownModel
 from pose_ros.core.families.blazepose.detector import sigmoid
 from pose_ros.core.families.blazepose.regions import (PersonRegions, regions_from_alignment,
                                                       regions_from_coco_keypoints)
-from pose_ros.core.geometry import box_iou, boxes_of_points, clip_boxes
+from pose_ros.core.geometry import box_iou, boxes_of_points, clip_boxes, warp_affine_fixed_point
 from pose_ros.core.result import Poses
 from pose_ros.core.runtime.backend import Backend
 from pose_ros.core.runtime.timing import StageTimer
@@ -54,7 +54,9 @@ def refine_from_heatmap(xy_norm: np.ndarray, heatmaps: np.ndarray) -> np.ndarray
     # C++ int conversion truncates toward zero: a landmark just left of/above the heatmap still counts.
     cols = np.trunc(xy_norm[..., 0] * width).astype(np.int64)  # (N, K)
     rows = np.trunc(xy_norm[..., 1] * height).astype(np.int64)
-    inside = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
+    # MediaPipe 0.10.14 tests `center_col >= hm_height` where it means the row: a landmark just below the heatmap
+    # (rows height .. height + 2) is refined from the part of its window still inside, as there.
+    inside = (cols >= 0) & (cols < width) & (rows >= 0) & (cols < height)
     window = np.arange(-offset, offset + 1)
     win_rows = rows[..., None] + window  # (N, K, 7)
     win_cols = cols[..., None] + window
@@ -126,9 +128,8 @@ class BlazePoseLandmarks(TopDownModel):
             return self.torch_pre.warp_crops(image, matrices, LANDMARK_SIZE)
         crops = np.empty((len(matrices), LANDMARK_SIZE, LANDMARK_SIZE, 3), np.float32)
         for crop, matrix in zip(crops, matrices):
-            # BORDER_REPLICATE as MediaPipe's CPU image-to-tensor does for the landmark crop.
-            warped = cv2.warpAffine(image, matrix, (LANDMARK_SIZE, LANDMARK_SIZE), flags=cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_REPLICATE)
+            # BORDER_REPLICATE and 1/32 px sampling as MediaPipe's CPU image-to-tensor (its OpenCV 3.4) does.
+            warped = warp_affine_fixed_point(image, matrix, (LANDMARK_SIZE, LANDMARK_SIZE), cv2.BORDER_REPLICATE)
             np.multiply(warped[..., ::-1], np.float32(1 / 255), out=crop, dtype=np.float32)
         return crops
 
