@@ -8,7 +8,8 @@ import tempfile
 from pathlib import Path
 
 from devtools.bench.report.prose import analysis, drift, notes
-from devtools.bench.report.tables import (auto_table, crowd_table, header, memory_table, node_tables,
+from devtools.bench.report.tables import (auto_table, compressed_table, crowd_table, header, memory_table,
+                                          node_tables, transport_tables,
                                           peer_tables, pipeline_table, raw_table, stress_tables, tracking_tables,
                                           md_table)
 from devtools.bench.report.targets import evaluate_targets
@@ -43,6 +44,9 @@ def render(results: dict, plot_name: str | None = "benchmark.png") -> str:
         ("8. mode auto against the fixed modes (crowd images of section 5)", "auto_mode", auto_table),
         ("9. Tracking and smoothing (synthetic sequences, exact ground truth)", "tracking_smoothing",
          tracking_tables),
+        ("10. Image transport between processes (Fast DDS shared-memory profile on each side)", "transport",
+         transport_tables),
+        ("11. Raw against compressed input, end to end through the node", "compressed", compressed_table),
     ]
     for title, key, table in sections:
         if not results.get(key):
