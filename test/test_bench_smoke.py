@@ -103,6 +103,24 @@ def _results():
             "lag": [{"speed_px_s": 30.0, "lag_px": 1.1, "lag_frames": 1.1, "trails": True},
                     {"speed_px_s": 100.0, "lag_px": 1.8, "lag_frames": 0.55, "trails": True}],
             "cost": {"people": 20, "frames": 290, "median_ms": 1.9, "p95_ms": 5.9, "max_ms": 7.7}},
+        "transport": {"photo": "zidane.jpg", "profile": "config/fastdds_shm.xml", "rate_hz": 30.0, "seconds": 3.0,
+                      "rows": [{"profile_on": side, "node_side": node_side, "camera_side": camera_side,
+                                "image": size, "mb": mb, "reliable_ms": ms, "reliable_p90_ms": ms * 1.5,
+                                "reliable_n": 20, "reliable_lost": 0, "be_published": 90, "be_delivered": delivered,
+                                "be_rate_hz": 30.0, "be_ms": ms / 2, "be_p90_ms": ms}
+                               for side, node_side, camera_side, fast in (
+                                   ("neither", False, False, False), ("node side only", True, False, False),
+                                   ("camera side only", False, True, True), ("both", True, True, True))
+                               for size, mb in (("640x480", 0.9), ("1920x1080", 6.2))
+                               for ms, delivered in ((mb * (1.5 if fast else 4.0), 90 if fast else 30),)]},
+        "compressed": {"photo": "zidane.jpg", "config": "yolo11n_pose", "jpeg_quality": 95,
+                       "rows": [{"variant": variant, "image": size, "raw_mb": mb,
+                                 "jpeg_kb": None if variant == "raw" else kb, "e2e_ms": e2e, "e2e_p90_ms": e2e + 5,
+                                 "n": 20, "unanswered": 0, "people": 2, "people_core": 2, "core_ms": 63.0,
+                                 "raw_ms": 60.0, "ratio_core": e2e / 63.0, "ratio_raw": e2e / 60.0}
+                                for size, mb, kb in (("640x480", 0.92, 87.0), ("1920x1080", 6.22, 351.0))
+                                for variant, e2e in (("raw", 63.0 + 4 * mb), ("compressed, reduced decode", 70.0),
+                                                     ("compressed, full decode", 70.0 + mb))]},
         "stress": {"date": "2026-01-01 00:00", "overload_not_delivered": 2700,
                    "overload": {"seconds": 30.0, "rate_hz": 100.0, "size": "1920x1080", "published": 3000,
                                 "answered": 200, "dropped_by_node": 100,
@@ -160,8 +178,12 @@ def test_markdown_report_has_every_section_table():
     assert text.startswith("# pose_ros benchmark\n")
     for title in ("## Targets", "## 1. Raw ONNX Runtime", "## 2. Core pipeline", "## 3. Node end to end",
                   "## 4. Peer engines", "## 5. Crowd scaling", "## 6. Peak memory", "## 7. Overload, soak",
-                  "## 8. mode auto", "## 9. Tracking and smoothing", "## 10. Model zoo"):
+                  "## 8. mode auto", "## 9. Tracking and smoothing", "## 10. Model zoo",
+                  "## 12. Image transport", "## 13. Raw against compressed"):
         assert title in text
+    assert "| camera side only | 1920x1080 | 6.2 | **9.3** | 14.0 | 0 of 20 |" in text
+    assert "| neither | 1920x1080 | 90 | 30 | **33 %** | 12.4 | 24.8 |" in text
+    assert "| compressed, reduced decode | 1920x1080 | 351 KB JPEG | 2 / 2 | **70.0** | 75.0 | 63.0 | 60.0 | 1.17x |" in text
     assert "| yolo11n_pose | 1x3x640x640 | 58.0 | 55.0 | 61.0 | 20 |" in text
     assert "| yolo11n_pose | one-stage | 1 / 2 / 4 / 8 | 120.0 / 180.0 / 300.0 / 540.0 | **4.50x** |" in text
     assert "| blazepose_full_yolo | top-down | 1 / 2 / 4 / 8 | 85.0 / 110.0 / 160.0 / 260.0 | **3.06x** |" in text
@@ -176,6 +198,17 @@ def test_markdown_report_has_every_section_table():
         rows = [line for line in block.splitlines() if line.startswith("|")]
         if rows:
             assert len({row.count(" | ") for row in rows}) == 1, block
+
+
+def test_transport_and_compressed_prose_says_what_the_numbers_show():
+    results = _results()
+    notes = report.notes(results)
+    assert "camera side only 0.38x, node side only 1.00x" in notes["transport_after"]
+    assert "What counts is the publisher's side" in notes["transport_after"]
+    assert "JPEG input (reduced decode) was faster than raw at 1920x1080." in notes["compressed_after"]
+    assert "1920x1080 +6.2 ms" in notes["compressed_after"]  # reduced against full decode
+    target = next(t for t in report.evaluate_targets(results) if "JPEG input" in t["name"])
+    assert target["met"] and target["measured"] == "1.17x to 1.17x"
 
 
 def test_md_table_rejects_ragged_rows_and_escapes_pipes():

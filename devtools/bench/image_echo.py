@@ -4,8 +4,10 @@ header only, no model. publish -> answer time = the DDS/rclpy cost of one image 
 a tiny message back), which the pose node pays on top of its pipeline.
 
     python devtools/bench/image_echo.py [--image /bench/echo/image] [--answer /bench/echo/header]
+                                        [--best-effort-image /bench/echo/image_be]
 
-Same QoS as pose_node's image subscription (reliable, depth 1). Prints "ready" once subscribed.
+Same QoS as pose_node's image subscription (reliable, depth 1); with --best-effort-image also a best-effort
+(depth 1) subscription, answered on the same topic. Prints "ready" once subscribed.
 """
 from __future__ import annotations
 
@@ -23,12 +25,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--image", default="/bench/echo/image")
     parser.add_argument("--answer", default="/bench/echo/header")
+    parser.add_argument("--best-effort-image", help="also answer the images of this best-effort topic")
     args = parser.parse_args(argv)
     rclpy.init()
     node = rclpy.create_node("bench_image_echo")
-    publisher = node.create_publisher(Header, args.answer, 10)
+    publisher = node.create_publisher(Header, args.answer, 100)
     node.create_subscription(Image, args.image, lambda msg: publisher.publish(msg.header),
                              QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
+    if args.best_effort_image:
+        node.create_subscription(Image, args.best_effort_image, lambda msg: publisher.publish(msg.header),
+                                 QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
     print("ready", flush=True)
     try:
         rclpy.spin(node)

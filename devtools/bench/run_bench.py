@@ -15,6 +15,11 @@ for other processes to calm down, and it reports how much CPU they took):
             (matched by stamp), interleaved with the core pipeline in this process and with a transport probe
             (devtools/bench/image_echo.py); the node's own stage times from its /diagnostics; then the same for
             yolo11n_pose with every process on the shipped shared-memory profile (config/fastdds_shm.xml)
+  transport raw images (640x480 to 3840x2160) from a camera process to an echo process, the shipped profile on
+            neither side, on the node side only, on the camera side only, on both; reliable (one frame at a time)
+            and best effort (30 Hz): latency, frames delivered
+  compressed  yolo11n_pose end to end through the node with raw Image against JPEG CompressedImage input
+            (reduced JPEG decode on and off), 640x480 to 1920x1080
   peers     ultralytics YOLO(onnx).predict() (tool venv, devtools/bench/ultralytics_timing.py) and MediaPipe Pose
             (mediapipe venv, devtools/bench/mediapipe_timing.py) on the same photos and weights, their frames
             alternating with ours
@@ -58,7 +63,8 @@ import numpy as np  # noqa: E402
 
 from pose_ros.tools.sample_data import ensure_photos  # noqa: E402
 from devtools.bench import report  # noqa: E402
-from devtools.bench.measure import crowd, features, memory, node, peers, pipeline, raw, steady, zoo  # noqa: E402
+from devtools.bench.measure import (compressed, crowd, features, memory, node, peers, pipeline, raw,  # noqa: E402
+                                   steady, transport, zoo)
 from devtools.bench.measure.common import (BENCH, NODE_CONFIGS, PHOTOS, TOOLS_PYTHON, BenchContext,  # noqa: E402
                                            CpuMonitor, cpu_model, loadavg, log, version, wait_for_quiet)
 
@@ -69,6 +75,8 @@ SECTIONS: dict[str, list[tuple]] = {
     "pipeline": [("pipeline", "pipeline", pipeline.measure)],
     "node": [("node", "node", node.measure)],
     "steady": [("steady", "steady", steady.measure)],
+    "transport": [("transport", "transport", transport.measure)],
+    "compressed": [("compressed", "compressed", compressed.measure)],
     "peers": [("peers", "peers", peers.measure)],
     "zoo": [("zoo", "zoo", zoo.measure)],
     "crowd": [("crowd", "crowd", crowd.measure)],

@@ -180,8 +180,9 @@ class Camera:
             return (f"{text}, but their QoS is incompatible: set image_reliability to auto or best_effort")
         if self.reliability == "best_effort":
             return (f"{text}, but no frame arrives: frames lost in transport? Fast DDS loses best-effort frames of "
-                    f"~0.5 MB and more between processes with its default transports: give both sides the shared-"
-                    f"memory profile (launch shm:=true, config/fastdds_shm.xml) or FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA")
+                    f"~0.5 MB and more between processes with its default transports: start the camera process with "
+                    f"the shared-memory profile (config/fastdds_shm.xml in FASTRTPS_/FASTDDS_DEFAULT_PROFILES_FILE; "
+                    f"the node's shm:=true alone does not help its frames) or FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA")
         return f"{text}, but no frame arrives: is the camera publishing?"
 
 

@@ -23,7 +23,7 @@ import time
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -364,8 +364,13 @@ class PoseNode(LifecycleNode):
 def main(args=None) -> None:
     rclpy.init(args=args)
     node = PoseNode()
-    # Two threads: subscription callbacks and timers never wait behind a parameter or lifecycle service call.
-    executor = MultiThreadedExecutor(num_threads=2)
+    # One executor thread (the models run in the worker thread). All the node's callbacks are in its default,
+    # mutually exclusive callback group, so a MultiThreadedExecutor ran none of them in parallel; it only added
+    # latency: rclpy's MultiThreadedExecutor (Jazzy) yields a ready subscription again and again until a pool
+    # thread starts it, and that busy loop holds the GIL the pool thread needs. Measured (yolo11n_pose, photos
+    # 512x512 to 1280x720, one frame at a time): frame received by Fast DDS -> callback median 7-12 ms, p90
+    # 100-240 ms, up to 0.5 s with 2 threads; 2 ms, p90 7 ms with one (devtools/bench node section, SHM profile).
+    executor = SingleThreadedExecutor()
     executor.add_node(node)
     try:
         executor.spin()

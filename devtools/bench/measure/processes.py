@@ -40,14 +40,15 @@ class RosProbe:
         self._stamp = time.time_ns()
         self._channels = {}
 
-    def channel(self, image_topic: str, answer_topic: str, answer_type):
-        """(publisher, subscription) pair, made once per topic pair."""
+    def channel(self, image_topic: str, answer_topic: str, answer_type, image_type=None):
+        """(publisher, subscription) pair, made once per topic pair; the images are sensor_msgs/Image unless
+        ``image_type`` says otherwise (CompressedImage)."""
         from rclpy.qos import QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import Image
 
         key = (image_topic, answer_topic)
         if key not in self._channels:
-            pub = self.node.create_publisher(Image, image_topic,
+            pub = self.node.create_publisher(image_type or Image, image_topic,
                                              QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
             sub = self.node.create_subscription(answer_type, answer_topic, self._on_answer, 10)
             self._channels[key] = (pub, sub)
@@ -129,13 +130,16 @@ class RosProbe:
 
 
 class EchoProcess:
-    """devtools/bench/image_echo.py in its own process: answers each image with its header (transport probe)."""
+    """devtools/bench/image_echo.py in its own process: answers each image with its header (transport probe);
+    optionally also a best-effort image topic, and its own environment (a Fast DDS profile or none)."""
 
     IMAGE, ANSWER = "/pose_bench/echo/image", "/pose_bench/echo/header"
 
-    def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, str(BENCH / "image_echo.py"), "--image", self.IMAGE,
-                                      "--answer", self.ANSWER], stdout=subprocess.PIPE, text=True)
+    def __init__(self, image: str = IMAGE, answer: str = ANSWER, best_effort_image: str | None = None,
+                 env: dict | None = None):
+        extra = ["--best-effort-image", best_effort_image] if best_effort_image else []
+        self.proc = subprocess.Popen([sys.executable, str(BENCH / "image_echo.py"), "--image", image,
+                                      "--answer", answer, *extra], stdout=subprocess.PIPE, text=True, env=env)
         if self.proc.stdout.readline().strip() != "ready":
             self.stop()
             raise RuntimeError("devtools/bench/image_echo.py did not start")

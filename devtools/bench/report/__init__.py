@@ -8,7 +8,8 @@ import tempfile
 from pathlib import Path
 
 from devtools.bench.report.prose import analysis, drift, notes
-from devtools.bench.report.tables import (auto_table, crowd_table, header, memory_table, node_tables,
+from devtools.bench.report.tables import (auto_table, compressed_table, crowd_table, header, memory_table,
+                                          node_tables, transport_tables,
                                           peer_tables, pipeline_table, raw_table, stress_tables, tracking_tables,
                                           md_table, steady_table, zoo_table)
 from devtools.bench.report.targets import evaluate_targets
@@ -45,6 +46,9 @@ def render(results: dict, plot_name: str | None = "benchmark.png") -> str:
          tracking_tables),
         ("10. Model zoo: every profile on the sample photos (core pipeline)", "zoo", zoo_table),
         ("11. Steady 10 Hz camera: tail latency (node in its own process)", "steady", steady_table),
+        ("12. Image transport between processes (Fast DDS shared-memory profile on each side)", "transport",
+         transport_tables),
+        ("13. Raw against compressed input, end to end through the node", "compressed", compressed_table),
     ]
     for title, key, table in sections:
         if not results.get(key):

@@ -158,10 +158,132 @@ def notes(results: dict) -> dict:
                        "(the node keeps only the newest: never a stale queue), counted by the node. The node's own "
                        "cost is what it measures itself: image received -> PoseArray published minus the core "
                        "pipeline (conversion, hand-off to the worker, tracking, message building, publishing).")
+    n.update(transport_notes(results.get("transport")))
+    n.update(compressed_notes(results.get("compressed"), results.get("transport")))
     n["memory"] = ("Node: `VmHWM` from `/proc/<pid>/status` of the node process right after its e2e run (all five "
                    "photos). CLI: `ru_maxrss` of `python -m pose_ros infer` on the five photos, read with "
                    "`getrusage(RUSAGE_CHILDREN)` in a fresh wrapper process.")
     return n
+
+
+def _pct(row: dict) -> float:
+    return 100.0 * row["be_delivered"] / max(row["be_published"], 1)
+
+
+def transport_notes(transport: dict | None) -> dict:
+    """What section transport measured, and what the figures say about one side / both sides on the profile."""
+    if not transport or not transport.get("rows"):
+        return {}
+    rows = transport["rows"]
+    n = {"transport": (
+        f"Raw bgr8 `sensor_msgs/Image`s of a real photo ({transport['photo']} resized to each size) from a camera "
+        "process (`devtools/bench/image_camera.py`) to an echo process (`devtools/bench/image_echo.py`, standing "
+        "for the node: it answers each image with its header, no model); latency = header back - image published "
+        "(`time.monotonic()`), so one raw image one way and a tiny message back. \"profile on\" says which "
+        f"process started with the shipped Fast DDS profile (`{transport['profile']}`: a 64 MB shared-memory "
+        "segment + UDP, set through FASTRTPS_DEFAULT_PROFILES_FILE and FASTDDS_DEFAULT_PROFILES_FILE); the "
+        "\"node side\" is the echo. Fast DDS reads the profile when a process starts, so each combination is a "
+        "fresh pair of processes. Reliable: one frame at a time, sizes interleaved, a frame not answered within "
+        f"5 s counts as lost. Best effort: the camera publishes at {transport['rate_hz']:.0f} Hz for "
+        f"{transport['seconds']:.0f} s per size (depth 1 on both sides); delivered = frames the echo answered.")}
+    by = {(r["profile_on"], r["image"]): r for r in rows}
+    sizes = list(dict.fromkeys(r["image"] for r in rows))
+    parts = []
+    for size in sizes:
+        cells = {k: by.get((k, size)) for k in ("neither", "node side only", "camera side only", "both")}
+        if not all(cells.values()):
+            continue
+        parts.append(f"{size}: reliable " + ", ".join(
+            f"{k} {fmt(c['reliable_ms'])} ms" for k, c in cells.items()) + "; best effort delivered " + ", ".join(
+            f"{k} {_pct(c):.0f} %" for k, c in cells.items()))
+    if parts:
+        def vs_neither(side: str, key: str = "reliable_ms") -> float | None:
+            return median_of([by[(side, size)][key] / by[("neither", size)][key] for size in sizes
+                              if (side, size) in by and ("neither", size) in by
+                              and by[(side, size)][key] and by[("neither", size)][key]])
+
+        def delivered(side: str) -> str:
+            values = [_pct(by[(side, size)]) for size in sizes if (side, size) in by]
+            return f"{min(values):.0f} to {max(values):.0f} %" if values else "–"
+
+        text = ""
+        ratio = {side: vs_neither(side) for side in ("node side only", "camera side only", "both")}
+        if all(ratio.values()):
+            text += (f"Reliable, as a share of the time with no profile (median over the sizes): both sides "
+                     f"{ratio['both']:.2f}x, camera side only {ratio['camera side only']:.2f}x, node side only "
+                     f"{ratio['node side only']:.2f}x. Best effort delivered: neither {delivered('neither')}, node "
+                     f"side only {delivered('node side only')}, camera side only {delivered('camera side only')}, "
+                     f"both {delivered('both')}.")
+            if ratio["camera side only"] < 0.8 and ratio["node side only"] >= 0.8:
+                text += (" What counts is the publisher's side: Fast DDS puts a sample into the shared-memory "
+                         "segment of the participant that writes it, and the subscriber's built-in shared-memory "
+                         "transport reads it from there, so the camera process with the profile is enough for its "
+                         "frames to travel through shared memory, while the profile on the node alone leaves "
+                         "them on UDP loopback (the node's own large outputs, `debug_image`, are what its profile "
+                         "speeds up).")
+        worst_be = min(rows, key=_pct)
+        text += (f" Lowest best-effort delivery here: {_pct(worst_be):.0f} % ({worst_be['image']}, profile on "
+                 f"{worst_be['profile_on']}); a frame sent through UDP goes in 64 KB fragments, and one lost "
+                 "fragment loses the frame.")
+        n["transport_after"] = text
+    return n
+
+
+def compressed_notes(compressed: dict | None, transport: dict | None = None) -> dict:
+    if not compressed or not compressed.get("rows"):
+        return {}
+    rows = compressed["rows"]
+    n = {"compressed": (
+        f"The installed node ({compressed['config']}, `-p device:=cpu`, no Fast DDS profile on any process) three "
+        "times, one process per input: `image_transport:=raw` fed `sensor_msgs/Image` bgr8, and "
+        "`image_transport:=compressed` fed JPEG `CompressedImage`s on `<topic>/compressed`, with "
+        "`reduced_jpeg_decode` on (the default: libjpeg decodes at 1/2, 1/4 or 1/8 size when the model's input "
+        "is that small anyway) and off. Images: "
+        f"{compressed['photo']} resized to each size; JPEG quality {compressed['jpeg_quality']} "
+        "(compressed_image_transport's default), encoded once before the timed rounds: a camera's encoding cost "
+        "is not in these latencies. Frames one at a time, reliable, every variant and the core pipeline in this "
+        "process (\"core\", on the decoded image at full size) interleaved per size and round; e2e = PoseArray "
+        "received - image published.")}
+    by = {(r["variant"], r["image"]): r for r in rows}
+    sizes = list(dict.fromkeys(r["image"] for r in rows))
+    parts = []
+    for size in sizes:
+        raw, red, full = (by.get((v, size)) for v in ("raw", "compressed, reduced decode", "compressed, full decode"))
+        if not (raw and red and full) or None in (raw["e2e_ms"], red["e2e_ms"], full["e2e_ms"]):
+            continue
+        parts.append(f"{size} ({raw['raw_mb']:.1f} MB raw, {red['jpeg_kb']:.0f} KB JPEG): raw {raw['e2e_ms']:.1f} ms, "
+                     f"compressed {red['e2e_ms']:.1f} ms with reduced decode, {full['e2e_ms']:.1f} ms without")
+    if parts:
+        text = ("End to end (medians): " + "; ".join(parts) + ". Compressed input trades the raw image's bytes on "
+                "the wire for a JPEG decode in the node.")
+        faster = [size for size in sizes if by.get(("raw", size)) and by.get(("compressed, reduced decode", size))
+                  and by[("compressed, reduced decode", size)]["e2e_ms"] < by[("raw", size)]["e2e_ms"]]
+        if len(faster) == len(sizes):
+            text += " With no shared-memory profile, JPEG input (reduced decode) was faster than raw at every size."
+        elif faster:
+            text += f" With no shared-memory profile, JPEG input (reduced decode) was faster than raw at {', '.join(faster)}."
+        else:
+            text += " With no shared-memory profile, raw input was as fast or faster at every size."
+        reduced_gain = [by[("compressed, full decode", size)]["e2e_ms"] - by[("compressed, reduced decode", size)]["e2e_ms"]
+                        for size in sizes if by.get(("compressed, full decode", size))
+                        and by.get(("compressed, reduced decode", size))]
+        if reduced_gain:
+            text += (" Reduced decode against full decode: " + ", ".join(
+                f"{size} {gain:+.1f} ms" for size, gain in zip(sizes, reduced_gain)) + " (positive: reduced is faster).")
+        shm = {r["image"]: r for r in (transport or {}).get("rows", []) if r["profile_on"] == "camera side only"}
+        over = [(size, by[("compressed, reduced decode", size)]["e2e_ms"] - by[("compressed, reduced decode", size)]["core_ms"],
+                 shm[size]["reliable_ms"]) for size in sizes if size in shm and by.get(("compressed, reduced decode", size))
+                and shm[size]["reliable_ms"] is not None]
+        if over:
+            text += (" For comparison, what JPEG input costs on top of the core pipeline (e2e - core) against a raw "
+                     "frame's round trip with the profile on the camera (section 12, a different run of processes): "
+                     + ", ".join(f"{size} {a:.1f} ms against {b:.1f} ms" for size, a, b in over) + ".")
+        n["compressed_after"] = text
+    return n
+
+
+def fmt(value) -> str:
+    return "–" if value is None else f"{value:.1f}"
 
 
 def analysis(results: dict) -> str:

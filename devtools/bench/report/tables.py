@@ -239,3 +239,32 @@ def steady_table(steady: dict) -> str:
 
 def fmt_own(value) -> str:
     return "–" if value is None else f"{value:.2f}"
+def transport_tables(transport: dict) -> str:
+    rows = transport.get("rows", [])
+    if not rows:
+        return ""
+    reliable = md_table(
+        ["profile on", "image", "raw MB", "reliable ms", "p90 ms", "lost (5 s timeout)"],
+        [[r["profile_on"], r["image"], f"{r['mb']:.1f}", f"**{fmt_ms(r['reliable_ms'])}**",
+          fmt_ms(r["reliable_p90_ms"]), f"{r['reliable_lost']} of {r['reliable_n'] + r['reliable_lost']}"]
+         for r in rows])
+    best_effort = md_table(
+        ["profile on", "image", "published", "delivered", "delivered %", "latency ms", "p90 ms"],
+        [[r["profile_on"], r["image"], r["be_published"], r["be_delivered"],
+          f"**{100 * r['be_delivered'] / max(r['be_published'], 1):.0f} %**", fmt_ms(r["be_ms"]),
+          fmt_ms(r["be_p90_ms"])] for r in rows])
+    return (f"Reliable, depth 1, one frame at a time:\n\n{reliable}\n\nBest effort, depth 1, "
+            f"{transport.get('rate_hz', 30):.0f} Hz for {transport.get('seconds', 0):.0f} s per size:\n\n{best_effort}")
+
+
+def compressed_table(compressed: dict) -> str:
+    rows = compressed.get("rows", [])
+    if not rows:
+        return ""
+    return md_table(
+        ["input", "image", "bytes sent", "people node / core", "node e2e ms", "p90 ms", "core pipeline ms",
+         "raw ORT ms", "e2e / raw ORT", "e2e / core", "unanswered"],
+        [[r["variant"], r["image"], f"{r['raw_mb']:.2f} MB" if r["jpeg_kb"] is None else f"{r['jpeg_kb']:.0f} KB JPEG",
+          f"{r['people']} / {r['people_core']}", f"**{fmt_ms(r['e2e_ms'])}**", fmt_ms(r["e2e_p90_ms"]),
+          fmt_ms(r["core_ms"]), fmt_ms(r["raw_ms"]), fmt_ratio(r["ratio_raw"]), fmt_ratio(r["ratio_core"]),
+          r["unanswered"]] for r in rows])
