@@ -49,7 +49,11 @@ def stages_panel(ax, results: dict) -> None:
 
 def crowd_panel(ax, results: dict) -> None:
     rows = results.get("crowd", [])
-    for config in dict.fromkeys(r["config"] for r in rows):
+    # Every bottom-up profile and two top-down ones: twelve lines would hide each other.
+    shown = [c for c in dict.fromkeys(r["config"] for r in rows)
+             if c in ("blazepose_full", "blazepose_full_yolo")
+             or next(r.get("paradigm", "one_stage") for r in rows if r["config"] == c) != "top_down"]
+    for config in shown:
         mine = sorted((r for r in rows if r["config"] == config), key=lambda r: r["size"])
         ax.plot([r["size"] for r in mine], [r["median_ms"] for r in mine], marker="o", label=config)
         for r in mine:

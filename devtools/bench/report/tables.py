@@ -38,6 +38,9 @@ def header(meta: dict) -> str:
         "- versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
         f"- load: {meta.get('load', '?')}",
     ]
+    if meta.get("crowd_rerun"):
+        lines.append(f"- section 5 (crowd) was measured again on {meta['crowd_rerun']}, on the same machine with the same "
+                     "timing code, once the report could name each person a profile misses")
     if meta.get("drift"):
         lines.append(f"- drift: {meta['drift']}")
     return "\n".join(lines)
