@@ -1,6 +1,7 @@
 """The node's ROS-free helpers: newest-frame mailboxes, per-kind error throttle, camera health."""
 import threading
 
+import numpy as np
 import pytest
 
 from pose_ros.node.health import ERROR, OK, WARN, CameraHealth, ErrorThrottle
@@ -144,3 +145,19 @@ def test_health_keeps_only_its_window():
     now[0] = 100.0
     level, message, _ = health.summary(0.5)
     assert level == WARN and "no images on /cam for 81.0 s" in message
+
+
+@pytest.mark.parametrize("costs_ms, expected", [
+    ([1.0] * 99 + [7.0], (1.25, 1.25)),           # the 99th of 100 is still 1 ms: its bin's upper edge
+    ([1.0] * 98 + [7.0] * 2, (1.25, 7.25)),       # two slow frames of 100 reach the p99
+    ([0.1, 0.2, 0.3], (0.25, 0.5)),
+    ([250.0], (float("inf"), float("inf"))),      # beyond the last bin: unbounded, said as inf
+    ([], ()),
+])
+def test_own_cost_percentiles_since_start(costs_ms, expected):
+    from pose_ros.node.health import OWN_COST_BIN_MS, OWN_COST_BINS, own_cost_percentiles
+
+    bins = np.zeros(OWN_COST_BINS + 1, np.int64)
+    for cost in costs_ms:
+        bins[min(int(cost / OWN_COST_BIN_MS), OWN_COST_BINS)] += 1
+    assert own_cost_percentiles(bins, (50, 99)) == expected

@@ -60,6 +60,25 @@ class Published:
     own_s: float = 0.0  # received -> published, less the core pipeline
 
 
+OWN_COST_BIN_MS = 0.25
+OWN_COST_BINS = 400  # 0-100 ms in 0.25 ms bins; above that, one open-ended bin
+
+
+def own_cost_percentiles(bins: np.ndarray, percentiles: tuple[float, ...]) -> tuple[float, ...]:
+    """Percentiles (ms) of the own costs counted in ``bins``, each as the upper edge of the bin where the
+    cumulative count reaches it (a bound, at most OWN_COST_BIN_MS above the true value; inf in the open bin);
+    () when nothing was counted."""
+    total = int(bins.sum())
+    if not total:
+        return ()
+    cumulative = np.cumsum(bins)
+    out = []
+    for q in percentiles:
+        index = int(np.searchsorted(cumulative, q / 100 * total))
+        out.append(float("inf") if index >= OWN_COST_BINS else (index + 1) * OWN_COST_BIN_MS)
+    return tuple(out)
+
+
 class CameraHealth:
     """Sliding-window statistics of one camera's frames.
 
@@ -82,6 +101,9 @@ class CameraHealth:
         self.published_total = 0
         self.dropped_total = 0  # replaced by a newer frame before processing
         self.batched_total = 0  # published frames whose model call was shared with other cameras' frames
+        # The node's own cost of every frame since start, in OWN_COST_BIN_MS bins (the last one open-ended): run-long
+        # percentiles in fixed memory, where the window's only cover its last few seconds.
+        self._own_cost_bins = np.zeros(OWN_COST_BINS + 1, np.int64)
 
     def received(self) -> None:
         with self._lock:
@@ -97,6 +119,7 @@ class CameraHealth:
                   own_s: float = 0.0) -> None:
         with self._lock:
             self._published.append(Published(self._clock(), dict(stages), age_s, people, own_s))
+            self._own_cost_bins[min(int(own_s * 1e3 / OWN_COST_BIN_MS), OWN_COST_BINS)] += 1
             self.published_total += 1
             self.batched_total += batched
 
@@ -116,6 +139,7 @@ class CameraHealth:
             received, published, rejected = self._window(now)
             last_received = self._last_received
             totals = (self.received_total, self.published_total, self.dropped_total, self.batched_total)
+            own_since_start = own_cost_percentiles(self._own_cost_bins, (50, 99))
         span = min(self.window_s, max(now - self._started, 1e-3))
         values = {
             "input rate (Hz)": f"{len(received) / span:.2f}",
@@ -135,6 +159,9 @@ class CameraHealth:
             own = np.array([p.own_s for p in published]) * 1e3
             values["node own cost p50 / p99 (ms)"] = f"{np.median(own):.2f} / {np.percentile(own, 99):.2f}"
             values["people (last frame)"] = str(published[-1].people)
+        if own_since_start:
+            values["node own cost p50 / p99 since start (ms, upper bin edges)"] = \
+                f"{own_since_start[0]:.2f} / {own_since_start[1]:.2f}"
         if not received:
             since = now - (last_received if last_received is not None else self._started)
             return WARN, f"no images on {self.topic} for {since:.1f} s" + (f": {silence_cause}" if silence_cause

@@ -61,14 +61,18 @@ def _dropped(diagnostics: list, before: float) -> int:
     return int(values[-1].get("frames dropped (newer frame arrived)", 0)) if values else 0
 
 
-def _own_cost(diagnostics: list, since: float) -> tuple[float | None, float | None]:
-    """The node's own cost (image received -> PoseArray published, minus the core pipeline), p50 and p99 over
-    its 5 s windows since ``since``: the median of the p50s and the largest p99."""
-    pairs = [v["node own cost p50 / p99 (ms)"].split(" / ") for t, v in diagnostics
-             if t >= since + 5.0 and "node own cost p50 / p99 (ms)" in v]
-    if not pairs:
+OWN_COST_KEY = "node own cost p50 / p99 since start (ms, upper bin edges)"
+
+
+def _own_cost(diagnostics: list, after: float) -> tuple[float | None, float | None]:
+    """The node's own cost (image received, or the worker free, -> PoseArray published, minus the core pipeline),
+    p50 and p99 over every frame since the node started (warm-up included), from its first /diagnostics after
+    ``after``."""
+    values = [v[OWN_COST_KEY] for t, v in diagnostics if t >= after and OWN_COST_KEY in v]
+    if not values:
         return None, None
-    return float(np.median([float(a) for a, _ in pairs])), max(float(b) for _, b in pairs)
+    p50, p99 = values[0].split(" / ")
+    return float(p50), float(p99)
 
 
 def measure(ctx: BenchContext, seconds: float | None = None) -> dict:
@@ -94,7 +98,7 @@ def measure(ctx: BenchContext, seconds: float | None = None) -> dict:
                 time.sleep(2.5)  # the last frames' answers, and a /diagnostics message after the end
                 answers = probe.take_answers()
                 skipped = _dropped(diagnostics, time.monotonic()) - _dropped(diagnostics, started)
-                own_p50, own_p99 = _own_cost([(t, v) for t, v in diagnostics if t <= ended + 1.5], started)
+                own_p50, own_p99 = _own_cost(diagnostics, ended + 0.5)
             latencies = [answers[s] - t for s, t in sent.items() if s in answers]
             rows.append({"config": config, "seconds": seconds, "rate_hz": RATE_HZ,
                          "image": f"{FRAME_HW[1]}x{FRAME_HW[0]}", "published": len(sent), "answered": len(latencies),

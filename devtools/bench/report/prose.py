@@ -164,8 +164,10 @@ def notes(results: dict) -> dict:
                        "own process with the profile's YAML (`-p device:=cpu`). Latency = PoseArray received - "
                        "image published, over every answered frame. A profile slower than the camera skips frames "
                        "(the node keeps only the newest: never a stale queue), counted by the node. The node's own "
-                       "cost is what it measures itself: image received -> PoseArray published minus the core "
-                       "pipeline (conversion, hand-off to the worker, tracking, message building, publishing).")
+                       "cost is what it measures itself: image received (or the worker free, when it was busy with the "
+                       "previous frame) -> PoseArray published, minus the core pipeline (conversion, hand-off to the "
+                       "worker, message building, publishing), over every frame since the node started (its "
+                       "/diagnostics key `node own cost p50 / p99 since start`, 0.25 ms bins).")
     n.update(transport_notes(results.get("transport")))
     n.update(compressed_notes(results.get("compressed"), results.get("transport")))
     n["memory"] = ("Node: `VmHWM` from `/proc/<pid>/status` of the node process right after its e2e run (all five "
@@ -419,8 +421,7 @@ def analysis(results: dict) -> str:
                 "- **node's own cost** (section 11): the median is within budget on every profile (at most "
                 f"{max(r['own_p50_ms'] for r in rows):.2f} ms); the p99 exceeds {OWN_COST_P99_MAX_MS:g} ms for "
                 + ", ".join(f"{r['config']} ({r['own_p99_ms']:.2f} ms)" for r in over) +
-                ": the worst 1 % of 600 frames, on the fast models whose frames arrive while the previous one is "
-                "being published. Not attributed to a cause by this run (the node reports only the total per "
-                "frame); the suspects are the executor thread deserialising the next 0.9 MB image while the worker "
-                "publishes (both need the GIL) and Python's garbage collector.")
+                ": the worst 1 % of the frames. Not attributed to a cause by this run (the node reports only the "
+                "total per frame); the suspects are the executor thread deserialising the next image while the "
+                "worker publishes (both need the GIL) and Python's garbage collector.")
     return "\n".join(lines)
