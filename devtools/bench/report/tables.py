@@ -41,6 +41,10 @@ def header(meta: dict) -> str:
     if meta.get("crowd_rerun"):
         lines.append(f"- section 5 (crowd) was measured again on {meta['crowd_rerun']}, on the same machine with the same "
                      "timing code, once the report could name each person a profile misses")
+    if meta.get("steady_rerun"):
+        lines.append(f"- section 11 (steady) was measured again on {meta['steady_rerun']}, once the node counted its own "
+                     "cost over the whole run (before, the bench read the largest p99 of its 5 s windows: nearly the "
+                     "run's maximum)")
     if meta.get("drift"):
         lines.append(f"- drift: {meta['drift']}")
     return "\n".join(lines)
