@@ -113,6 +113,12 @@ class Camera:
         self.subscribe(on_image, on_incompatible)
         return True
 
+    def incompatible_publisher(self, event) -> str:
+        """Count a publisher whose QoS cannot match the subscription; the message to report."""
+        self.incompatible_qos += 1
+        return (f"a publisher on {self.topic} has QoS incompatible with this subscription (policy "
+                f"{event.last_policy_kind}); with image_reliability auto the node re-subscribes to match it")
+
     def unsubscribe(self) -> None:
         for subscription in (self.subscription, *self.depth_subscriptions):
             if subscription is not None:

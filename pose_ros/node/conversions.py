@@ -99,3 +99,8 @@ def poses_to_markers(poses: Poses, header: Header, image_hw: tuple[int, int], pl
 def diagnostic_status(name: str, hardware_id: str, level: int, message: str, values: dict[str, str]) -> DiagnosticStatus:
     return DiagnosticStatus(level=bytes([level]), name=name, message=message, hardware_id=hardware_id,
                             values=[KeyValue(key=k, value=v) for k, v in values.items()])
+
+
+def stamp_seconds(header) -> float:
+    """A message header's stamp in seconds."""
+    return header.stamp.sec + header.stamp.nanosec * 1e-9

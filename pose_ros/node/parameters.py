@@ -167,3 +167,31 @@ def partners(config: PoseConfig, changed: set[str]) -> tuple[PoseConfig, list[Pa
     completed, notes = complete_config(config, changed)
     before = flatten(config)
     return completed, [Parameter(k, value=v) for k, v in flatten(completed).items() if before[k] != v], notes
+
+
+PAIRED = {"mode", "model", "bottom_up_model"}  # a change of one alone gets a partner (complete_config)
+
+
+def configs(values: dict[str, Any]):
+    """(PoseConfig, StreamConfig, NodeConfig) from flat parameter values; raises ConfigError."""
+    from pose_ros.core.settings import build
+
+    pose, stream, node = split(values)
+    return build(PoseConfig, pose), build(StreamConfig, stream), build(NodeConfig, node)
+
+
+def with_partners(params: list[Parameter], current_values: dict[str, Any]) -> tuple[list[Parameter], list[str]]:
+    """The pre-set step of a parameter change: ints for float settings become floats; ``mode`` or ``model`` set
+    alone gets a consistent partner added (the model's own mode, or the mode's default model), with notes to log.
+    Never raises: what cannot be completed is left for the set-parameters check to reject with its reason."""
+    params = [as_declared_type(p) for p in params]
+    names = {p.name for p in params}
+    if not names & PAIRED or {"mode", "model"} <= names:
+        return params, []
+    try:
+        config = configs({**current_values, **{p.name: p.value for p in params}})[0]
+        _, changed, notes = partners(config, names)
+    except Exception:  # noqa: BLE001 - reported by the set-parameters check
+        return params, []
+    added = [p for p in changed if p.name not in names]
+    return params + added, notes if added else []

@@ -34,22 +34,17 @@ from pose_ros.core.imaging import ImageDecodeError
 from pose_ros.core.models import ModelError
 from pose_ros.core.pipeline import PoseModels, build_models, check_model_names, resolve_config
 from pose_ros.core.runtime.backend import BackendError
-from pose_ros.core.settings import ConfigError, build
+from pose_ros.core.settings import ConfigError
 from pose_ros.core.stream import Frame, SkipFrame, StreamConfig, StreamResult, process_together
 from pose_ros.msg import SkeletonInfo
 from pose_ros.node import log_bridge, parameters
 from pose_ros.node.cameras import Camera, create_cameras
-from pose_ros.node.conversions import image_to_bgr, pose_array_msg, skeleton_info_msg
+from pose_ros.node.conversions import image_to_bgr, pose_array_msg, skeleton_info_msg, stamp_seconds
 from pose_ros.node.health import ErrorThrottle
 from pose_ros.node.latest_slot import LatestFrames
 from pose_ros.node.parameters import NodeConfig
 
 _CONFIGURE_ERRORS = (ConfigError, ModelError, BackendError)
-_PAIRED = {"mode", "model", "bottom_up_model"}  # a change of one alone gets a partner (complete_config)
-
-
-def _stamp_s(header: Header) -> float:
-    return header.stamp.sec + header.stamp.nanosec * 1e-9
 
 
 class PoseNode(LifecycleNode):
@@ -179,35 +174,23 @@ class PoseNode(LifecycleNode):
     # --- parameters -----------------------------------------------------------------------------------
     def _settings(self, changes: dict | None = None) -> tuple[PoseConfig, StreamConfig, NodeConfig]:
         """The three configs from the parameters (with ``changes`` applied); raises ConfigError."""
-        values = {**parameters.current(self), **(changes or {})}
-        pose, stream, node = parameters.split(values)
-        return build(PoseConfig, pose), build(StreamConfig, stream), build(NodeConfig, node)
+        return parameters.configs({**parameters.current(self), **(changes or {})})
 
     def _complete_start_pair(self, config: PoseConfig) -> PoseConfig:
         """A mode or model given alone at start gets its partner, set as a parameter too (and logged)."""
-        completed, changed, notes = parameters.partners(config, self._start_changed & (_PAIRED | {"detector"}))
+        given = self._start_changed & (parameters.PAIRED | {"detector"})
+        completed, changed, notes = parameters.partners(config, given)
         if notes:
             self.get_logger().info("; ".join(notes))
             self.set_parameters(changed)
         return completed
 
     def _before_set(self, params: list[Parameter]) -> list[Parameter]:
-        """rclpy pre-set callback: an int for a float setting becomes the float; ``mode`` or ``model`` set alone
-        gets a consistent partner added (the model's own mode, or the mode's default model). Never raises: what
-        cannot be completed is left for the set-parameters check to reject with its reason."""
-        params = [parameters.as_declared_type(p) for p in params]
-        names = {p.name for p in params}
-        if not names & _PAIRED or {"mode", "model"} <= names:
-            return params
-        try:
-            changes = {p.name: p.value for p in params}
-            _, changed, notes = parameters.partners(self._settings(changes)[0], names)
-        except Exception:  # noqa: BLE001 - reported by _on_set_parameters
-            return params
-        added = [p for p in changed if p.name not in names]
-        if added:
+        """rclpy pre-set callback: ints for floats, a partner for a lone mode/model (parameters.with_partners)."""
+        params, notes = parameters.with_partners(params, parameters.current(self))
+        if notes:
             self.get_logger().info("; ".join(notes))
-        return params + added
+        return params
 
     def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
         """Check a change as a whole before it is accepted: thresholds apply to the next frame, a model, device or
@@ -240,10 +223,7 @@ class PoseNode(LifecycleNode):
             frames.put(cam.key, (msg, time.perf_counter()))  # when it came: for the node's own cost
 
     def _on_incompatible_qos(self, cam: Camera, event) -> None:
-        cam.incompatible_qos += 1
-        self._errors.report("incompatible_qos", (
-            f"a publisher on {cam.topic} has QoS incompatible with this subscription (policy "
-            f"{event.last_policy_kind}); with image_reliability auto the node re-subscribes to match it"))
+        self._errors.report("incompatible_qos", cam.incompatible_publisher(event))
 
     def _match_publisher_qos(self) -> None:
         """image_reliability auto: re-subscribe when the publishers' reliability changed (one came or went)."""
@@ -311,7 +291,7 @@ class PoseNode(LifecycleNode):
             self._errors.report(f"bad_image_{err.kind}", f"dropped frame on {cam.topic}: {err}")
             cam.health.rejected(str(err))
             return None
-        return Frame(image, _stamp_s(msg.header), msg.header.frame_id, scale)
+        return Frame(image, stamp_seconds(msg.header), msg.header.frame_id, scale)
 
     def _failed(self, cam: Camera, msg, err: Exception) -> None:
         if isinstance(err, SkipFrame):
@@ -344,21 +324,18 @@ class PoseNode(LifecycleNode):
 
     # --- diagnostics ----------------------------------------------------------------------------------
     def _publish_diagnostics(self) -> None:
-        try:
-            self._publish_diagnostics_once()
-        except Exception as err:  # noqa: BLE001 - raised from a timer callback, it would end the executor's spin
-            self._errors.report("diagnostics", f"diagnostics not published: {type(err).__name__}: {err}")
-
-    def _publish_diagnostics_once(self) -> None:
         models = self._models
         if models is None:
             return
-        array = DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()))
-        counts = {**{f"errors {kind}": str(n) for kind, n in self._errors.snapshot().items()},
-                  **{f"warnings {kind}": str(n) for kind, n in self._warnings.snapshot().items()}}
-        array.status = [cam.diagnostic(self.get_name(), models, self._frames is not None, counts)
-                        for cam in self._cameras]
-        self._diagnostics_pub.publish(array)
+        try:
+            counts = {**{f"errors {kind}": str(n) for kind, n in self._errors.snapshot().items()},
+                      **{f"warnings {kind}": str(n) for kind, n in self._warnings.snapshot().items()}}
+            self._diagnostics_pub.publish(DiagnosticArray(
+                header=Header(stamp=self.get_clock().now().to_msg()),
+                status=[cam.diagnostic(self.get_name(), models, self._frames is not None, counts)
+                        for cam in self._cameras]))
+        except Exception as err:  # noqa: BLE001 - raised from a timer callback, it would end the executor's spin
+            self._errors.report("diagnostics", f"diagnostics not published: {type(err).__name__}: {err}")
 
 
 def main(args=None) -> None:
