@@ -23,16 +23,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import hashlib
 import json
 import logging
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+# build_steps.py beside this file, also when a test loads this module by its path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build_steps import exclusive, run_step  # noqa: E402
 
 LOG = logging.getLogger("mediapipe_env")
 
@@ -116,28 +118,7 @@ def _up_to_date(venv: Path, want: dict) -> bool:
 
 
 def _run(cmd: list, env: dict[str, str]) -> str:
-    """Run a build step; its output is logged (at debug level, or as an error with the failure). Returns stdout."""
-    cmd = [str(c) for c in cmd]
-    LOG.info("$ %s", " ".join(cmd))
-    proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    for line in (proc.stdout + proc.stderr).splitlines():
-        LOG.debug("  %s", line)
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
-        raise MediapipeEnvError(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{tail}")
-    return proc.stdout
-
-
-@contextlib.contextmanager
-def _locked(cache: Path):
-    cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / f".{VENV_NAME}.lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            LOG.info("another process is building %s; waiting for it", cache / VENV_NAME)
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        yield  # closing the file releases the lock
+    return run_step(cmd, env, MediapipeEnvError, LOG)
 
 
 def _build(venv: Path, want: dict) -> None:
@@ -170,7 +151,7 @@ def ensure_mediapipe_env(cache: str | os.PathLike | None = None, *, rebuild: boo
     if not rebuild and _up_to_date(venv, want):
         LOG.debug("%s up to date", venv)
         return venv / "bin" / "python"
-    with _locked(cache):
+    with exclusive(cache / f".{VENV_NAME}.lock", LOG):
         if not rebuild and _up_to_date(venv, want):  # built by whoever held the lock before us
             LOG.info("%s up to date", venv)
             return venv / "bin" / "python"

@@ -21,8 +21,6 @@ test (both packages load), so an interrupted install is never taken as complete.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import hashlib
 import json
 import logging
@@ -31,6 +29,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+# build_steps.py beside this file, also when a test loads this module by its path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build_steps import exclusive, run_step  # noqa: E402
 
 LOG = logging.getLogger("tfjs_env")
 
@@ -84,23 +86,7 @@ def _up_to_date(root: Path, want: dict) -> bool:
 
 
 def _run(cmd: list, cwd: Path) -> str:
-    LOG.info("$ %s", " ".join(map(str, cmd)))
-    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          env=node_env(cwd / "node_modules"))
-    for line in (proc.stdout + proc.stderr).splitlines():
-        LOG.debug("  %s", line)
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
-        raise TfjsEnvError(f"command failed ({proc.returncode}) in {cwd}: {' '.join(map(str, cmd))}\n{tail}")
-    return proc.stdout
-
-
-@contextlib.contextmanager
-def _locked(cache: Path):
-    cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / f".{ENV_NAME}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+    return run_step(cmd, node_env(cwd / "node_modules"), TfjsEnvError, LOG, cwd=cwd)
 
 
 def ensure_tfjs_env(cache: str | os.PathLike | None = None, *, rebuild: bool = False) -> Path:
@@ -110,7 +96,7 @@ def ensure_tfjs_env(cache: str | os.PathLike | None = None, *, rebuild: bool = F
     want = _wanted_stamp(node)
     if not rebuild and _up_to_date(root, want):
         return root / "node_modules"
-    with _locked(root.parent):
+    with exclusive(root.parent / f".{ENV_NAME}.lock", LOG):
         if not rebuild and _up_to_date(root, want):
             return root / "node_modules"
         shutil.rmtree(root, ignore_errors=True)

@@ -26,11 +26,8 @@ VARIANTS = {"raw": ["-p", "image_transport:=raw"],
 
 
 def measure(ctx: BenchContext) -> dict:
-    probe = RosProbe()
-    try:
+    with RosProbe() as probe:
         return _measure(ctx, probe)
-    finally:
-        probe.close()
 
 
 def _measure(ctx: BenchContext, probe: RosProbe) -> dict:

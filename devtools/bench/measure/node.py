@@ -50,11 +50,8 @@ def node_diagnostics(received: list, start: float, end: float, window_s: float =
 def measure(ctx: BenchContext) -> dict:
     """Per config: start the node; then, photo after photo, round after round: one core pipeline call in this
     process, one image through the echo process (transport alone), one frame through the node."""
-    probe = RosProbe()
-    try:
+    with RosProbe() as probe:
         return _measure(ctx, probe)
-    finally:
-        probe.close()
 
 
 def _measure(ctx: BenchContext, probe: RosProbe) -> dict:

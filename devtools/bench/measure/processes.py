@@ -122,6 +122,12 @@ class RosProbe:
         self.node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 10)
         return received
 
+    def __enter__(self) -> "RosProbe":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def close(self) -> None:
         self.executor.shutdown(timeout_sec=2.0)
         self.node.destroy_node()
