@@ -102,7 +102,7 @@ class CameraHealth:
         self.dropped_total = 0  # replaced by a newer frame before processing
         self.batched_total = 0  # published frames whose model call was shared with other cameras' frames
         # The node's own cost of every frame since start, in OWN_COST_BIN_MS bins (the last one open-ended): run-long
-        # percentiles in fixed memory, where the window's only cover its last few seconds.
+        # percentiles in fixed memory, where the window's percentiles cover only its last few seconds.
         self._own_cost_bins = np.zeros(OWN_COST_BINS + 1, np.int64)
 
     def received(self) -> None:
@@ -119,7 +119,7 @@ class CameraHealth:
                   own_s: float = 0.0) -> None:
         with self._lock:
             self._published.append(Published(self._clock(), dict(stages), age_s, people, own_s))
-            self._own_cost_bins[min(int(own_s * 1e3 / OWN_COST_BIN_MS), OWN_COST_BINS)] += 1
+            self._own_cost_bins[min(max(int(own_s * 1e3 / OWN_COST_BIN_MS), 0), OWN_COST_BINS)] += 1
             self.published_total += 1
             self.batched_total += batched
 
