@@ -130,9 +130,12 @@ class Probe:
         every answer it counted has arrived here. Returns one consistent snapshot (counters, answers), taken
         under the lock: a frame still in transit may change the counters right after."""
         def accounted() -> bool:
+            # Equal, not >=: a /diagnostics message built while the node was publishing its last answer counts
+            # one answer fewer than have arrived here (the node counts a frame once it is published); the next
+            # message counts it.
             c = self.counts
             return (bool(c) and c["frames received"] == c["frames published"] + c[_DROPPED]
-                    and len(self.answers) >= c["frames published"])
+                    and len(self.answers) == c["frames published"])
         with self._cond:
             self._cond.wait_for(accounted, timeout)
             return dict(self.counts), dict(self.answers)
