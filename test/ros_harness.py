@@ -7,7 +7,7 @@ import time
 import numpy as np
 import rclpy
 from rclpy.context import Context
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
@@ -48,7 +48,9 @@ class RosHarness:
     def __init__(self):
         self.context = Context()
         rclpy.init(context=self.context)
-        self.executor = MultiThreadedExecutor(num_threads=2, context=self.context)
+        # One thread, as the node runs in production (pose_node.main): rclpy's MultiThreadedExecutor re-yields a
+        # ready callback in a loop that holds the GIL until a pool thread takes it (DEVELOPERS.md).
+        self.executor = SingleThreadedExecutor(context=self.context)
         self.probe = rclpy.create_node("probe", context=self.context)
         self.executor.add_node(self.probe)
         self._thread = threading.Thread(target=self.executor.spin, daemon=True)
