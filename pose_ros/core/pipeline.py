@@ -92,6 +92,18 @@ def _check_detector(config: PoseConfig, loader: Loader, family: Family) -> Model
 MODEL_SETTINGS = ("model", "detector", "bottom_up_model")
 
 
+def _profile_hint(name: str) -> str:
+    """For a model name that is really a profile's (the names of model:= at launch): how to switch to it."""
+    from pose_ros.core.profiles import available_profiles
+
+    profiles = available_profiles()
+    if name in profiles:
+        return (f". {name!r} is a profile (config/{name}.yaml), which sets the mode, the models and their "
+                f"thresholds together: set the profile parameter (or --profile) to it instead. Profiles: "
+                f"{', '.join(profiles)}")
+    return f". Profiles (set with the profile parameter): {', '.join(profiles)}" if profiles else ""
+
+
 def check_model_names(config: PoseConfig, changed: Collection[str]) -> None:
     """The manifest has the models named by the settings in ``changed``, used by the mode or not: a typo is
     reported where it is made (``detector`` set in bottom_up mode, say), naming the setting."""
@@ -101,7 +113,7 @@ def check_model_names(config: PoseConfig, changed: Collection[str]) -> None:
             try:
                 loader.spec(getattr(config, setting))
             except ModelError as err:
-                raise ModelError(f"{setting}: {err}") from None
+                raise ModelError(f"{setting}: {err}{_profile_hint(getattr(config, setting))}") from None
 
 
 def complete_config(config: PoseConfig, changed: Collection[str]) -> tuple[PoseConfig, list[str]]:
