@@ -404,3 +404,9 @@ def test_warm_up_on_a_gpu_runs_every_model_at_its_smallest_and_largest_batch(sim
     assert sorted(yolo._session.batches) == [1, 1, 3]  # two blank frames (one per mode), then batch 3
     assert len(lines) == 2 and all("on CUDAExecutionProvider" in line for line in lines)
     assert re.search(r"batch 1 \d+ ms, batch 3 \d+ ms$", lines[1])
+
+
+def test_without_onnxruntime_the_error_says_which_extra_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if not installed: import raises ImportError
+    with pytest.raises(BackendError, match=r"pip install 'pose_ros\[cpu\]'.*'pose_ros\[gpu\]'.*Jetson"):
+        OrtBackend(resolve_model("blazepose_detector").path, BackendOptions(device="cpu"))

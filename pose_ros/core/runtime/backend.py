@@ -124,8 +124,13 @@ class OrtBackend:
     """ONNX Runtime session for one model file."""
 
     def __init__(self, model_path: str | Path, options: BackendOptions = BackendOptions()):
-        import onnxruntime as ort  # heavy: imported only when a model is loaded
-
+        try:
+            import onnxruntime as ort  # heavy: imported only when a model is loaded
+        except ImportError as err:
+            raise BackendError(f"onnxruntime is not importable ({err}): pip install 'pose_ros[cpu]' (CPU) or "
+                               f"'pose_ros[gpu]' (CUDA 13, cuDNN 9); on a Jetson, NVIDIA's JetPack build of "
+                               f"onnxruntime-gpu (README, \"On a GPU\")") from None
+        gpu.check_distributions()
         self._ort = ort
         self.name = Path(model_path).stem
         self.requested_device = options.device

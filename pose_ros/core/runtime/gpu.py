@@ -71,6 +71,37 @@ def profile_shapes(input_shapes: dict[str, tuple], batches: tuple[int, int]) -> 
             "trt_profile_max_shapes": shapes(high)}
 
 
+# pip distributions that install the `onnxruntime` module: two of them overwrite each other's files (a GPU build
+# silently replaced by the CPU one, or a broken mix). Jetson Zoo wheels are named onnxruntime-gpu too.
+ORT_DISTRIBUTIONS = ("onnxruntime", "onnxruntime-gpu", "onnxruntime-directml", "onnxruntime-openvino",
+                     "onnxruntime-training")
+
+
+@functools.cache
+def check_distributions(installed: tuple[str, ...] | None = None) -> str | None:
+    """A warning (logged once) when more than one onnxruntime distribution is installed; ``installed``: the
+    distribution names to judge (default: those pip installed here)."""
+    if installed is None:
+        installed = tuple(name for name in ORT_DISTRIBUTIONS if _installed(name))
+    if len(installed) < 2:
+        return None
+    text = (f"{' and '.join(installed)} are installed together: they share the onnxruntime module directory and "
+            f"overwrite each other's files. pip uninstall -y {' '.join(installed)}, then pip install "
+            f"'pose_ros[gpu]' (or 'pose_ros[cpu]')")
+    LOG.warning("%s", text)
+    return text
+
+
+def _installed(name: str) -> bool:
+    import importlib.metadata
+
+    try:
+        importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
 def _is_fixed(dim) -> bool:
     return isinstance(dim, int) and dim > 0
 
