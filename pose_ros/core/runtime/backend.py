@@ -80,6 +80,7 @@ class BackendOptions:
     # torch pre-processing will run on this device: import torch before the first GPU session (gpu.py).
     import_torch: bool = False
     quantization: str = ""  # the manifest's description of a quantized model (warned about on a GPU)
+    trt_profile: bool = True  # False: TensorRT's implicit profile (make gpu-check compares the two)
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -210,7 +211,7 @@ class OrtBackend:
         free_outputs = all(o.shape and not isinstance(o.shape[0], int) for o in probe.get_outputs())
         del probe
         batches = gpu.batch_range(shapes, options.max_batch)
-        profile = gpu.profile_shapes(shapes, batches) if batches else None
+        profile = gpu.profile_shapes(shapes, batches) if batches and options.trt_profile else None
         if batches is None:
             LOG.warning("%s has free input dimensions besides the batch (%s): TensorRT builds an engine for every "
                         "new input shape", model_path.stem, shapes)
