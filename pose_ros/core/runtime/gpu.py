@@ -188,5 +188,5 @@ def library_hint(info: dict[str, str]) -> str:
     cuda = info.get("cuda_version", "")
     needs = f"CUDA {_major(cuda)}.x and cuDNN 9.x" if cuda else "the CUDA and cuDNN majors it was built for"
     return (f"{info.get('package_name', 'onnxruntime')} {('(CUDA ' + cuda + ') ') if cuda else ''}needs {needs} "
-            f"(TensorRT 10.x for device tensorrt) on the library path or as pip nvidia-* wheels: "
+            f"(TensorRT 10.x, libnvinfer.so.10, for device tensorrt) on the library path or as pip nvidia-* wheels: "
             f"pip install 'pose_ros[gpu]' (README, \"On a GPU\")")
