@@ -288,6 +288,9 @@ def test_torch_and_onnx_runtime_must_share_the_cuda_major():
     assert gpu._torch_mismatch(fake_torch, {"cuda_version": "12.9", "cudnn_version": "8.9"})[0].startswith(
         "torch uses cuDNN 91002")
     assert (gpu._major("13.0"), gpu._major(91002), gpu._major(8907), gpu._major(None)) == (13, 9, 8, None)
+    fake_torch.version.cuda, fake_torch.backends.cudnn.version = "13.0", lambda: 8907
+    said = gpu._torch_mismatch(fake_torch, {"cuda_version": "13.0"})  # 1.31.1 records no cuDNN: 9 for CUDA 13
+    assert len(said) == 1 and "cuDNN 8907" in said[0] and "cuDNN 9" in said[0]
 
 
 # --- TensorRT: batch profile, chunks, caches -------------------------------------------------------------------

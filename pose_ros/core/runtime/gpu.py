@@ -176,7 +176,9 @@ def _torch_mismatch(torch, info: dict[str, str]) -> list[str]:
         torch_cudnn = torch.backends.cudnn.version() if torch.cuda.is_available() else None
     except Exception:  # noqa: BLE001 - a CPU torch build has no cuDNN to compare
         torch_cudnn = None
-    ort_cudnn = info.get("cudnn_version")
+    # The build records no cuDNN version (1.31.1: cuda_version only); its CUDA 12 and 13 builds use cuDNN 9
+    # (CUDA EP page; the 1.31.1 TensorRT provider NEEDS libcudnn.so.9).
+    ort_cudnn = info.get("cudnn_version") or ("9" if (_major(ort_cuda) or 0) >= 12 else None)
     if _major(torch_cudnn) and _major(ort_cudnn) and _major(torch_cudnn) != _major(ort_cudnn):
         out.append(f"torch uses cuDNN {torch_cudnn} but onnxruntime was built for cuDNN {ort_cudnn}: "
                    f"one cuDNN major must serve both")
