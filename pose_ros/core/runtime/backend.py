@@ -153,28 +153,10 @@ class OrtBackend:
         on_gpu = self.providers[0] in gpu.GPU_PROVIDERS
         # Why the model does not run where it was asked to (None when it does): said in the node's log, its
         # /diagnostics and its "configured" line, not only here.
-        self.fallback: str | None = None
-        if wanted not in self.providers:
-            if wanted not in available:
-                why = f"which this onnxruntime build does not have (available: {', '.join(available)})"
-            else:
-                why = ("which this onnxruntime build has but could not start" +
-                       (f" ({'; '.join(start_errors)})" if start_errors else
-                        " (its CUDA/cuDNN/TensorRT libraries did not load: ONNX Runtime's own message is above)") +
-                       f"; {gpu.library_hint(gpu.build_info())}")
-            self.fallback = f"device {options.device!r} asked for {wanted}, {why}; running on {self.providers[0]}"
-            if not options.allow_cpu_fallback and not on_gpu:
-                raise BackendError(f"{self.fallback}, and CPU fall back is off (allow_cpu_fallback)")
-            # "auto" on a CPU-only build means "a GPU if there is one": CPU is a normal outcome, not a problem.
-            quiet = options.device == "auto" and wanted not in available
-            (LOG.info if quiet else LOG.warning)("%s: %s", self.name, self.fallback)
-        if options.fp16 and "TensorrtExecutionProvider" not in self.providers:
-            LOG.warning("%s: gpu_fp16 applies to TensorRT engines only; on %s the model runs in its own precision "
-                        "(FP32)", self.name, self.providers[0])
-        if options.quantization and on_gpu:
-            LOG.warning("%s is a quantized model (%s): TensorRT needs signed, symmetric INT8 QDQ and cannot build "
-                        "it as INT8, and the CUDA provider runs QDQ models slower than float; on a GPU use the "
-                        "float model (with gpu_fp16 on TensorRT)", self.name, options.quantization)
+        self.fallback = self._fallback(options, available, start_errors)
+        if self.fallback is not None and not options.allow_cpu_fallback and not on_gpu:
+            raise BackendError(f"{self.fallback}, and CPU fall back is off (allow_cpu_fallback)")
+        self._warn_precision(options, on_gpu)
         self._io_binding = on_gpu if options.io_binding is None else options.io_binding
         self._device = ("cuda", options.device_id) if on_gpu else ("cpu", 0)
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
@@ -189,6 +171,34 @@ class OrtBackend:
         if self._chunk and "TensorrtExecutionProvider" not in self.providers:
             self._chunk = 0  # no TensorRT, no profile to stay within
         LOG.info("loaded %s on %s", Path(model_path).name, ", ".join(self.providers))
+
+    def _fallback(self, options: BackendOptions, available: list[str], start_errors: list[str]) -> str | None:
+        """Why the session does not run on the provider ``device`` asks for first (logged), or None."""
+        wanted = _WANTED[options.device][0]
+        if wanted in self.providers:
+            return None
+        if wanted not in available:
+            why = f"which this onnxruntime build does not have (available: {', '.join(available)})"
+        else:
+            why = ("which this onnxruntime build has but could not start" +
+                   (f" ({'; '.join(start_errors)})" if start_errors else
+                    " (its CUDA/cuDNN/TensorRT libraries did not load: ONNX Runtime's own message is above)") +
+                   f"; {gpu.library_hint(gpu.build_info())}")
+        text = f"device {options.device!r} asked for {wanted}, {why}; running on {self.providers[0]}"
+        # "auto" on a CPU-only build means "a GPU if there is one": CPU is a normal outcome, not a problem.
+        quiet = options.device == "auto" and wanted not in available
+        (LOG.info if quiet else LOG.warning)("%s: %s", self.name, text)
+        return text
+
+    def _warn_precision(self, options: BackendOptions, on_gpu: bool) -> None:
+        """Settings that do not do on this provider what their name says."""
+        if options.fp16 and "TensorrtExecutionProvider" not in self.providers:
+            LOG.warning("%s: gpu_fp16 applies to TensorRT engines only; on %s the model runs in its own precision "
+                        "(FP32)", self.name, self.providers[0])
+        if options.quantization and on_gpu:
+            LOG.warning("%s is a quantized model (%s): TensorRT needs signed, symmetric INT8 QDQ and cannot build "
+                        "it as INT8, and the CUDA provider runs QDQ models slower than float; on a GPU use the "
+                        "float model (with gpu_fp16 on TensorRT)", self.name, options.quantization)
 
     @staticmethod
     def _session_options(options: BackendOptions):
@@ -206,7 +216,9 @@ class OrtBackend:
         """TensorRT's options for this model: the batch profile from the model's inputs, the versioned caches."""
         from pose_ros.core.models import file_sha256
 
-        probe = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])  # reads the inputs only
+        probe_options = ort.SessionOptions()
+        probe_options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        probe = ort.InferenceSession(str(model_path), probe_options, providers=["CPUExecutionProvider"])  # shapes
         shapes = {i.name: tuple(i.shape) for i in probe.get_inputs()}
         free_outputs = all(o.shape and not isinstance(o.shape[0], int) for o in probe.get_outputs())
         del probe
