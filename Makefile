@@ -6,7 +6,7 @@ ENV := source scripts/env.sh &&
 POSE_ROS_DISTRO ?= jazzy
 export POSE_ROS_DISTRO
 
-.PHONY: setup models test demo clean bench stress
+.PHONY: setup models test demo clean bench stress gpu-check
 
 setup:
 	bash scripts/setup_env.sh
@@ -32,3 +32,11 @@ bench: setup
 # and docs/stress.json, shown in docs/benchmark.md section 7 (~1 h on 2 cores: the soak is 10 000 frames).
 stress: setup
 	$(ENV) python devtools/stress/run_stress.py $(ARGS)
+
+# GPU check (README "On a GPU"): providers really started per model (CUDA, TensorRT), first-run vs steady latency
+# per batch with and without TensorRT's batch profile, torch vs OpenCV pre-processing on CUDA, FP16 vs FP32
+# keypoints, the TensorRT cache cases -> out/gpu_check/report.md + .json (< 10 min). No CUDA device: says so, exits 0.
+# Needs no ROS build (a GPU machine may be offline): the venv's python if there is one, else python3.
+gpu-check:
+	source scripts/env.sh --no-setup && py="$$POSE_ROS_VENV/bin/python" && { [[ -x "$$py" ]] || py=python3; } && \
+	"$$py" devtools/gpu_check/run_gpu_check.py $(ARGS)

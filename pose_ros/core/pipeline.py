@@ -10,6 +10,7 @@ import numpy as np
 
 from pose_ros.core.config import ConfigError, PoseConfig
 from pose_ros.core.families import FAMILIES, Family, PoseModel
+from pose_ros.core.families.base import warm_up
 from pose_ros.core.families.loading import Loader
 from pose_ros.core.models import ModelError, ModelSpec
 from pose_ros.core.skeletons import Skeleton, get_skeleton, keypoint_mapping
@@ -200,10 +201,10 @@ class PoseModels:
         devices = sorted({v for k, v in self.status().items() if k.endswith("device")})
         return f"{' / '.join(parts)}, {self.skeleton.name}, mode {self.config.mode}, on {'; '.join(devices)}"
 
-    def warm_up(self) -> None:
-        """One inference per model on a blank frame, so the first real frame is not slow (lazy allocations)."""
-        for model in self.by_mode.values():
-            model(np.zeros((480, 640, 3), np.uint8))
+    def warm_up(self) -> list[str]:
+        """Every model at its smallest and largest batch, then once on a blank frame (families.base.warm_up), so
+        no real frame pays for engine builds or lazy allocations. Returns the lines logged."""
+        return warm_up(self.by_mode.values(), np.zeros((480, 640, 3), np.uint8))
 
 
 def build_models(config: PoseConfig) -> PoseModels:
