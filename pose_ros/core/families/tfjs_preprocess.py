@@ -1,0 +1,204 @@
+"""The pre-processing of TF.js pose-detection 2.1.3's keypoints-first detectors (PoseNet, MoveNet MultiPose),
+reproduced exactly in numpy, and its way back from model-input pixels to camera pixels.
+
+Why hand-written: OpenCV resamples differently. `cv2.resize` samples with half-pixel centres and `cv2.warpAffine`
+with fixed-point weights, and on uint8 both round to uint8; pose-detection samples at integer output coordinates
+times the scale (no half-pixel centres), interpolates in float64 and keeps float32 (TF.js' 'cpu' kernels Transform
+and ResizeBilinear). Letterboxing with OpenCV onto grey moved joints by a median 2-8 px and up to 80 px on camera
+frames (issue 22). The arithmetic below is those kernels', operation for operation in float64, so the tensors
+equal what pose-detection feeds its models bit for bit (test_tfjs_parity.py compares them).
+
+PoseNet (`convertImageToTensor` with keepAspectRatio and borderMode 'replicate', then `shiftImageValue`): the
+whole frame, its ROI grown symmetrically (in fractional pixels) to the input's aspect, sampled by
+`tf.image.transform` (bilinear; fill mode 'nearest' clamps each source coordinate into the image, which is a
+replicated border), then scaled to [-1, 1] in float32. Back: `scalePoses`, x = (x_in + offset) * scale.
+
+MoveNet MultiPose (`estimateMultiplePoses`): `tf.image.resizeBilinear` of the frame so that its longer side is 256
+and the other is rounded (no half-pixel centres), zeros added bottom/right up to a multiple of 32 (a 16:9 frame
+-> 256x160, 4:3 -> 256x192), then `tf.cast` to int32 (truncation). Back: normalised x * padded / resized * width.
+Both keep pose-detection's convention that output pixel i samples source position i * scale + offset, so there
+is no half-pixel term in the way back.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MULTIPOSE_DIVISOR = 32  # pose-detection's dimensionDivisor: the padded side is a multiple of it
+FILL_MODES = ("nearest", "constant")
+
+
+def _js_round(value: float) -> int:
+    """JavaScript's Math.round (halves up) of a non-negative number."""
+    return int(math.floor(value + 0.5))
+
+
+def _transform_taps(coord: np.ndarray, size: int, fill: str):
+    """Per output coordinate: the two source indices and their weights, as TF.js' Transform kernel takes them
+    (floor, floor + 1; weights ceil - x and x - floor). A tap outside the image reads the fill value 0 there; here
+    its weight is 0 and its index clamped, which gives the same sum (w * 0 == 0 * pixel)."""
+    if fill == "nearest":
+        coord = np.maximum(0.0, np.minimum(coord, size - 1))  # util.clamp(0, x, len - 1)
+    floor = np.floor(coord)
+    w0, w1 = (floor + 1) - coord, coord - floor
+    i0 = floor.astype(np.int64)
+    i1 = i0 + 1
+    w0[(i0 < 0) | (i0 >= size)] = 0.0
+    w1[(i1 < 0) | (i1 >= size)] = 0.0
+    return np.clip(i0, 0, size - 1), np.clip(i1, 0, size - 1), w0, w1
+
+
+def transform_bilinear(image: np.ndarray, matrix, out_hw: tuple[int, int], fill: str = "nearest") -> np.ndarray:
+    """`tf.image.transform(image, matrix, 'bilinear', fill, 0, out_hw)` on TF.js' 'cpu' backend, for an
+    axis-aligned matrix [a0, 0, a2, 0, b1, b2, 0, 0] (float32, as the kernel reads it): output pixel (x, y) samples
+    the source at (a0 x + a2, b1 y + b2). image (H, W, C) of integers -> (h, w, C) float32.
+
+    Axis-aligned is what pose-detection's unrotated ROI gives; it makes the kernel separable, so the first pass
+    interpolates the needed rows along x and the second combines them along y, in the kernel's own expression
+    ((x1 - x) * p0 + (x - x0) * p1, then (y1 - y) * top + (y - y0) * bottom) and in float64 as JavaScript does."""
+    if fill not in FILL_MODES:
+        raise ValueError(f"fill mode {fill!r}; valid: {', '.join(FILL_MODES)}")
+    a0, a1, a2, b0, b1, b2, c0, c1 = (float(v) for v in np.asarray(matrix, np.float32).reshape(8))
+    if a1 != 0 or b0 != 0 or c0 != 0 or c1 != 0:
+        raise ValueError("transform_bilinear takes an axis-aligned affine matrix (a1 = b0 = c0 = c1 = 0)")
+    out_h, out_w = out_hw
+    height, width = image.shape[:2]
+    # (a0 x + a1 y + a2) / 1: a1 y is +-0, which adds nothing to a0 x (nor to 0); the projection is exactly 1.
+    x0, x1, wx0, wx1 = _transform_taps(a0 * np.arange(out_w, dtype=np.float64) + a2, width, fill)
+    y0, y1, wy0, wy1 = _transform_taps(b1 * np.arange(out_h, dtype=np.float64) + b2, height, fill)
+    wx0, wx1 = wx0[None, :, None], wx1[None, :, None]
+    top_rows, bottom_rows = image[y0], image[y1]
+    top = wx0 * top_rows[:, x0] + wx1 * top_rows[:, x1]
+    bottom = wx0 * bottom_rows[:, x0] + wx1 * bottom_rows[:, x1]
+    top *= wy0[:, None, None]
+    bottom *= wy1[:, None, None]
+    top += bottom
+    return top.astype(np.float32)
+
+
+def resize_bilinear(image: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
+    """`tf.image.resizeBilinear(image, out_hw)` (alignCorners and halfPixelCenters false) on TF.js' 'cpu' backend:
+    output row r samples source row r * (H / h), its floor and ceil clamped into the image; the kernel's
+    expression (tl + (tr - tl) * fx, then top + (bottom - top) * fy) in float64, stored as float32.
+    image (H, W, C) of integers -> (h, w, C) float32."""
+    out_h, out_w = out_hw
+    height, width = image.shape[:2]
+
+    def taps(n_out: int, n_in: int):
+        source = (n_in / n_out) * np.arange(n_out, dtype=np.float64)
+        floor = np.maximum(0.0, np.floor(source))
+        ceil = np.minimum(n_in - 1, np.ceil(source)).astype(np.int64)
+        return floor.astype(np.int64), ceil, source - floor
+
+    r0, r1, fy = taps(out_h, height)
+    c0, c1, fx = taps(out_w, width)
+    fx = fx[None, :, None]
+    top_rows, bottom_rows = image[r0], image[r1]
+    top_left, bottom_left = top_rows[:, c0].astype(np.float64), bottom_rows[:, c0].astype(np.float64)
+    top = top_left + (top_rows[:, c1] - top_left) * fx
+    bottom = bottom_left + (bottom_rows[:, c1] - bottom_left) * fx
+    bottom -= top
+    bottom *= fy[:, None, None]
+    top += bottom
+    return top.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class PoseNetInput:
+    """pose-detection's PoseNet input for one frame size: `matrix` the projective transform (float32, as the
+    Transform kernel reads it), `padding` (top, left, bottom, right) as fractions of the grown ROI, and the way
+    back (`scalePoses`)."""
+
+    src_hw: tuple[int, int]
+    dst_hw: tuple[int, int]
+    matrix: np.ndarray
+    padding: tuple[float, float, float, float]
+
+    @classmethod
+    def fit(cls, src_hw: tuple[int, int], dst_hw: tuple[int, int]) -> "PoseNetInput":
+        """getRoi (the whole frame) -> padRoi(keepAspectRatio) -> getRotatedSubRectToRectTransformMatrix (no
+        rotation, no flip) -> getProjectiveTransformMatrix, each in pose-detection's order of float64 operations."""
+        (height, width), (in_h, in_w) = src_hw, dst_hw
+        if min(height, width, in_h, in_w) <= 0:
+            raise ValueError(f"PoseNet input of empty size: {src_hw} -> {dst_hw}")
+        x_center, y_center = 0.5 * width, 0.5 * height
+        tensor_aspect, roi_aspect = in_h / in_w, height / width
+        horizontal = vertical = 0.0
+        if tensor_aspect > roi_aspect:  # pad height
+            roi_w, roi_h = float(width), width * tensor_aspect
+            vertical = (1 - roi_aspect / tensor_aspect) / 2
+        else:  # pad width
+            roi_w, roi_h = height / tensor_aspect, float(height)
+            horizontal = (1 - tensor_aspect / roi_aspect) / 2
+        a, b, c, d, flip = roi_w, roi_h, math.cos(0.0), math.sin(0.0), 1
+        g, h = 1.0 / width, 1.0 / height
+        m00, m01, m03 = a * c * flip * g, -b * d * g, (-0.5 * a * c * flip + 0.5 * b * d + x_center) * g
+        m10, m11, m13 = a * d * flip * h, b * c * h, (-0.5 * b * c - 0.5 * a * d * flip + y_center) * h
+        matrix = np.array([(1 / in_w) * m00 * width, (1 / in_h) * m01 * width, m03 * width,
+                           (1 / in_w) * m10 * height, (1 / in_h) * m11 * height, m13 * height, 0, 0], np.float32)
+        return cls((height, width), (in_h, in_w), matrix, (vertical, horizontal, vertical, horizontal))
+
+    def tensor(self, image: np.ndarray) -> np.ndarray:
+        """(1, h, w, 3) float32 RGB in [-1, 1] of a BGR frame: Transform, then x * (2 / 255) + (-1) in float32."""
+        sampled = transform_bilinear(image[..., ::-1], self.matrix, self.dst_hw, "nearest")
+        sampled *= np.float32(2 / 255)
+        sampled += np.float32(-1)
+        return sampled[None]
+
+    def to_source(self, xy: np.ndarray) -> np.ndarray:
+        """Points (..., 2) in model-input pixels -> frame pixels (float64), as `scalePoses` computes them."""
+        (height, width), (in_h, in_w) = self.src_hw, self.dst_hw
+        top, left, bottom, right = self.padding
+        scale_y = height / (in_h * (1 - top - bottom))
+        scale_x = width / (in_w * (1 - left - right))
+        out = np.empty(xy.shape, np.float64)
+        out[..., 0] = (xy[..., 0] + -left * in_w) * scale_x
+        out[..., 1] = (xy[..., 1] + -top * in_h) * scale_y
+        return out
+
+
+@dataclass(frozen=True)
+class MultiPoseInput:
+    """pose-detection's MoveNet MultiPose input for one frame size: the frame resized to `resized_hw` (longer side
+    `max_dimension`), padded bottom/right with zeros to `padded_hw` (multiples of 32)."""
+
+    src_hw: tuple[int, int]
+    resized_hw: tuple[int, int]
+    padded_hw: tuple[int, int]
+
+    @classmethod
+    def fit(cls, src_hw: tuple[int, int], max_dimension: int = 256) -> "MultiPoseInput":
+        height, width = src_hw
+        if min(height, width, max_dimension) <= 0:
+            raise ValueError(f"MultiPose input of empty size: {src_hw}, longer side {max_dimension}")
+        # At least 1 px: pose-detection itself would fail on a frame more than 512 times as wide as high.
+        if width > height:
+            resized = (max(1, _js_round(max_dimension * height / width)), max_dimension)
+            padded = (math.ceil(resized[0] / MULTIPOSE_DIVISOR) * MULTIPOSE_DIVISOR, resized[1])
+        else:
+            resized = (max_dimension, max(1, _js_round(max_dimension * width / height)))
+            padded = (resized[0], math.ceil(resized[1] / MULTIPOSE_DIVISOR) * MULTIPOSE_DIVISOR)
+        return cls((height, width), resized, padded)
+
+    def tensor(self, image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """(1, h, w, 3) int32 RGB of a BGR frame (`out` reused when its shape fits): resizeBilinear, zero padding,
+        truncation to int32."""
+        shape = (1, *self.padded_hw, 3)
+        if out is None or out.shape != shape:
+            out = np.zeros(shape, np.int32)
+        res_h, res_w = self.resized_hw
+        out[0, res_h:] = 0
+        out[0, :res_h, res_w:] = 0
+        rgb = image[..., ::-1]
+        resized = rgb if self.resized_hw == self.src_hw else resize_bilinear(rgb, self.resized_hw)
+        out[0, :res_h, :res_w] = resized  # float32 -> int32 truncates, as tf.cast does
+        return out
+
+    @property
+    def normalised_scale(self) -> tuple[float, float]:
+        """(y, x) factors from the model's normalised output (of the padded input) to frame pixels:
+        padded / resized * frame size."""
+        (height, width), (res_h, res_w), (pad_h, pad_w) = self.src_hw, self.resized_hw, self.padded_hw
+        return pad_h / res_h * height, pad_w / res_w * width
