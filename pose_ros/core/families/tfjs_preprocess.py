@@ -28,6 +28,7 @@ import numpy as np
 
 MULTIPOSE_DIVISOR = 32  # pose-detection's dimensionDivisor: the padded side is a multiple of it
 FILL_MODES = ("nearest", "constant")
+BGR_TO_RGB = (2, 1, 0)  # frames are BGR; both models take RGB
 
 
 def _js_round(value: float) -> int:
@@ -50,71 +51,121 @@ def _transform_taps(coord: np.ndarray, size: int, fill: str):
     return np.clip(i0, 0, size - 1), np.clip(i1, 0, size - 1), w0, w1
 
 
-def transform_bilinear(image: np.ndarray, matrix, out_hw: tuple[int, int], fill: str = "nearest") -> np.ndarray:
-    """`tf.image.transform(image, matrix, 'bilinear', fill, 0, out_hw)` on TF.js' 'cpu' backend, for an
-    axis-aligned matrix [a0, 0, a2, 0, b1, b2, 0, 0] (float32, as the kernel reads it): output pixel (x, y) samples
-    the source at (a0 x + a2, b1 y + b2). image (H, W, C) of integers -> (h, w, C) float32.
+def _resize_taps(n_out: int, n_in: int):
+    """ResizeBilinear's taps: source r * (n_in / n_out), floor and ceil clamped into the image, fraction."""
+    source = (n_in / n_out) * np.arange(n_out, dtype=np.float64)
+    floor = np.maximum(0.0, np.floor(source))
+    ceil = np.minimum(n_in - 1, np.ceil(source)).astype(np.int64)
+    return floor.astype(np.int64), ceil, source - floor
 
-    Axis-aligned is what pose-detection's unrotated ROI gives; it makes the kernel separable, so the first pass
-    interpolates the needed rows along x and the second combines them along y, in the kernel's own expression
-    ((x1 - x) * p0 + (x - x0) * p1, then (y1 - y) * top + (y - y0) * bottom) and in float64 as JavaScript does."""
+
+class SeparableBilinear:
+    """A bilinear resample whose source x depends on the output x only and y on y (no rotation), planned once
+    per frame size. Each source row it reads is read once however many output rows share it (a replicated
+    border's rows are one row); pass 1 interpolates those rows along x, pass 2 combines them along y, in float64.
+
+    ``expression`` is the TF.js kernel's: "transform" (w0 * p0 + w1 * p1 along x, then the same along y) or
+    "resize" (p0 + (p1 - p0) * f along x, then the same along y). ``channels`` picks and orders the output
+    channels ((2, 1, 0): BGR -> RGB at no cost). Its work buffers are allocated once (fresh multi-MB arrays per
+    frame cost thousands of page faults, 3x the arithmetic), so one instance serves one thread at a time."""
+
+    def __init__(self, expression: str, src_shape, out_hw, x_taps, y_taps, channels=None):
+        height, width, depth = src_shape
+        order = np.arange(depth) if channels is None else np.asarray(channels)
+        y0, y1, wy0, wy1 = y_taps
+        x0, x1, wx0, wx1 = x_taps
+        self.expression, self.src_shape, self.out_hw = expression, tuple(src_shape), tuple(out_hw)
+        self.rows = np.unique(np.concatenate([y0, y1]))  # source rows read, ascending
+        self.row_pos = (np.searchsorted(self.rows, y0), np.searchsorted(self.rows, y1))
+        self.row_weights = (wy0[:, None], None if wy1 is None else wy1[:, None])
+        self.cols = ((x0[:, None] * depth + order).ravel(), (x1[:, None] * depth + order).ravel())
+        self.col_weights = (np.repeat(wx0, len(order)), None if wx1 is None else np.repeat(wx1, len(order)))
+        values = len(self.cols[0])
+        self._src = np.empty((len(self.rows), width * depth), np.uint8)
+        self._taken = np.empty((len(self.rows), values), np.uint8)
+        self._left, self._right = (np.empty((len(self.rows), values)) for _ in range(2))
+        self._top, self._bottom = (np.empty((out_hw[0], values)) for _ in range(2))
+
+    def apply(self, image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """(h, w, len(channels)) float32 of an (H, W, C) image of integers (uint8), into ``out`` if given."""
+        if image.shape != self.src_shape:
+            raise ValueError(f"planned for {self.src_shape}, got an image of {image.shape}")
+        np.take(np.ascontiguousarray(image).reshape(image.shape[0], -1), self.rows, axis=0, out=self._src)
+        left, right, top, bottom = self._left, self._right, self._top, self._bottom
+        for cols, dst in zip(self.cols, (left, right)):
+            np.take(self._src, cols, axis=1, out=self._taken)
+            np.copyto(dst, self._taken)
+        if self.expression == "transform":
+            left *= self.col_weights[0]
+            right *= self.col_weights[1]
+            left += right
+            np.take(left, self.row_pos[0], axis=0, out=top)
+            np.take(left, self.row_pos[1], axis=0, out=bottom)
+            top *= self.row_weights[0]
+            bottom *= self.row_weights[1]
+        else:
+            right -= left
+            right *= self.col_weights[0]
+            left += right
+            np.take(left, self.row_pos[0], axis=0, out=top)
+            np.take(left, self.row_pos[1], axis=0, out=bottom)
+            bottom -= top
+            bottom *= self.row_weights[0]
+        top += bottom
+        shape = (*self.out_hw, len(self.cols[0]) // self.out_hw[1])
+        if out is None:
+            return top.astype(np.float32).reshape(shape)
+        np.copyto(out.reshape(top.shape), top)
+        return out
+
+
+def plan_transform(src_shape, matrix, out_hw, fill: str = "nearest", channels=None) -> SeparableBilinear:
+    """`tf.image.transform(image, matrix, 'bilinear', fill, 0, out_hw)` as TF.js' 'cpu' backend computes it, for an
+    axis-aligned matrix [a0, 0, a2, 0, b1, b2, 0, 0] (float32, as the kernel reads it): output pixel (x, y) samples
+    the source at (a0 x + a2, b1 y + b2); fill "nearest" clamps that position into the image, "constant" reads 0
+    outside. Axis-aligned is what pose-detection's unrotated ROI gives, and it makes the kernel separable."""
     if fill not in FILL_MODES:
         raise ValueError(f"fill mode {fill!r}; valid: {', '.join(FILL_MODES)}")
     a0, a1, a2, b0, b1, b2, c0, c1 = (float(v) for v in np.asarray(matrix, np.float32).reshape(8))
     if a1 != 0 or b0 != 0 or c0 != 0 or c1 != 0:
         raise ValueError("transform_bilinear takes an axis-aligned affine matrix (a1 = b0 = c0 = c1 = 0)")
     out_h, out_w = out_hw
-    height, width = image.shape[:2]
+    height, width = src_shape[:2]
     # (a0 x + a1 y + a2) / 1: a1 y is +-0, which adds nothing to a0 x (nor to 0); the projection is exactly 1.
-    x0, x1, wx0, wx1 = _transform_taps(a0 * np.arange(out_w, dtype=np.float64) + a2, width, fill)
-    y0, y1, wy0, wy1 = _transform_taps(b1 * np.arange(out_h, dtype=np.float64) + b2, height, fill)
-    wx0, wx1 = wx0[None, :, None], wx1[None, :, None]
-    top_rows, bottom_rows = image[y0], image[y1]
-    top = wx0 * top_rows[:, x0] + wx1 * top_rows[:, x1]
-    bottom = wx0 * bottom_rows[:, x0] + wx1 * bottom_rows[:, x1]
-    top *= wy0[:, None, None]
-    bottom *= wy1[:, None, None]
-    top += bottom
-    return top.astype(np.float32)
+    x_taps = _transform_taps(a0 * np.arange(out_w, dtype=np.float64) + a2, width, fill)
+    y_taps = _transform_taps(b1 * np.arange(out_h, dtype=np.float64) + b2, height, fill)
+    return SeparableBilinear("transform", src_shape, out_hw, x_taps, y_taps, channels)
+
+
+def plan_resize(src_shape, out_hw, channels=None) -> SeparableBilinear:
+    """`tf.image.resizeBilinear(image, out_hw)` (alignCorners and halfPixelCenters false) as TF.js' 'cpu' backend
+    computes it: output row r samples source row r * (H / h), its floor and ceil clamped into the image."""
+    r0, r1, fy = _resize_taps(out_hw[0], src_shape[0])
+    c0, c1, fx = _resize_taps(out_hw[1], src_shape[1])
+    return SeparableBilinear("resize", src_shape, out_hw, (c0, c1, fx, None), (r0, r1, fy, None), channels)
+
+
+def transform_bilinear(image: np.ndarray, matrix, out_hw: tuple[int, int], fill: str = "nearest") -> np.ndarray:
+    """tf.image.transform (see plan_transform) of one image: (H, W, C) integers -> (h, w, C) float32."""
+    return plan_transform(image.shape, matrix, out_hw, fill).apply(image)
 
 
 def resize_bilinear(image: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
-    """`tf.image.resizeBilinear(image, out_hw)` (alignCorners and halfPixelCenters false) on TF.js' 'cpu' backend:
-    output row r samples source row r * (H / h), its floor and ceil clamped into the image; the kernel's
-    expression (tl + (tr - tl) * fx, then top + (bottom - top) * fy) in float64, stored as float32.
-    image (H, W, C) of integers -> (h, w, C) float32."""
-    out_h, out_w = out_hw
-    height, width = image.shape[:2]
-
-    def taps(n_out: int, n_in: int):
-        source = (n_in / n_out) * np.arange(n_out, dtype=np.float64)
-        floor = np.maximum(0.0, np.floor(source))
-        ceil = np.minimum(n_in - 1, np.ceil(source)).astype(np.int64)
-        return floor.astype(np.int64), ceil, source - floor
-
-    r0, r1, fy = taps(out_h, height)
-    c0, c1, fx = taps(out_w, width)
-    fx = fx[None, :, None]
-    top_rows, bottom_rows = image[r0], image[r1]
-    top_left, bottom_left = top_rows[:, c0].astype(np.float64), bottom_rows[:, c0].astype(np.float64)
-    top = top_left + (top_rows[:, c1] - top_left) * fx
-    bottom = bottom_left + (bottom_rows[:, c1] - bottom_left) * fx
-    bottom -= top
-    bottom *= fy[:, None, None]
-    top += bottom
-    return top.astype(np.float32)
+    """tf.image.resizeBilinear (see plan_resize) of one image: (H, W, C) integers -> (h, w, C) float32."""
+    return plan_resize(image.shape, out_hw).apply(image)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PoseNetInput:
-    """pose-detection's PoseNet input for one frame size: `matrix` the projective transform (float32, as the
-    Transform kernel reads it), `padding` (top, left, bottom, right) as fractions of the grown ROI, and the way
-    back (`scalePoses`)."""
+    """pose-detection's PoseNet input for one BGR frame size: `matrix` the projective transform (float32, as the
+    Transform kernel reads it), `padding` (top, left, bottom, right) as fractions of the grown ROI, the resample
+    planned once, and the way back (`scalePoses`)."""
 
     src_hw: tuple[int, int]
     dst_hw: tuple[int, int]
     matrix: np.ndarray
     padding: tuple[float, float, float, float]
+    resample: SeparableBilinear
 
     @classmethod
     def fit(cls, src_hw: tuple[int, int], dst_hw: tuple[int, int]) -> "PoseNetInput":
@@ -138,14 +189,19 @@ class PoseNetInput:
         m10, m11, m13 = a * d * flip * h, b * c * h, (-0.5 * b * c - 0.5 * a * d * flip + y_center) * h
         matrix = np.array([(1 / in_w) * m00 * width, (1 / in_h) * m01 * width, m03 * width,
                            (1 / in_w) * m10 * height, (1 / in_h) * m11 * height, m13 * height, 0, 0], np.float32)
-        return cls((height, width), (in_h, in_w), matrix, (vertical, horizontal, vertical, horizontal))
+        resample = plan_transform((height, width, 3), matrix, (in_h, in_w), "nearest", BGR_TO_RGB)
+        return cls((height, width), (in_h, in_w), matrix, (vertical, horizontal, vertical, horizontal), resample)
 
-    def tensor(self, image: np.ndarray) -> np.ndarray:
-        """(1, h, w, 3) float32 RGB in [-1, 1] of a BGR frame: Transform, then x * (2 / 255) + (-1) in float32."""
-        sampled = transform_bilinear(image[..., ::-1], self.matrix, self.dst_hw, "nearest")
-        sampled *= np.float32(2 / 255)
-        sampled += np.float32(-1)
-        return sampled[None]
+    def tensor(self, image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """(1, h, w, 3) float32 RGB in [-1, 1] of a BGR frame (into ``out`` when its shape fits): Transform, then
+        x * (2 / 255) + (-1) in float32."""
+        shape = (1, *self.dst_hw, 3)
+        if out is None or out.shape != shape or out.dtype != np.float32:
+            out = np.empty(shape, np.float32)
+        self.resample.apply(image, out[0])
+        out *= np.float32(2 / 255)
+        out += np.float32(-1)
+        return out
 
     def to_source(self, xy: np.ndarray) -> np.ndarray:
         """Points (..., 2) in model-input pixels -> frame pixels (float64), as `scalePoses` computes them."""
@@ -159,14 +215,16 @@ class PoseNetInput:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MultiPoseInput:
-    """pose-detection's MoveNet MultiPose input for one frame size: the frame resized to `resized_hw` (longer side
-    `max_dimension`), padded bottom/right with zeros to `padded_hw` (multiples of 32)."""
+    """pose-detection's MoveNet MultiPose input for one BGR frame size: the frame resized to `resized_hw` (longer
+    side `max_dimension`; the resample planned once), padded bottom/right with zeros to `padded_hw` (multiples of
+    32)."""
 
     src_hw: tuple[int, int]
     resized_hw: tuple[int, int]
     padded_hw: tuple[int, int]
+    resample: SeparableBilinear | None  # None: the frame is already the resized size
 
     @classmethod
     def fit(cls, src_hw: tuple[int, int], max_dimension: int = 256) -> "MultiPoseInput":
@@ -180,7 +238,8 @@ class MultiPoseInput:
         else:
             resized = (max_dimension, max(1, _js_round(max_dimension * width / height)))
             padded = (resized[0], math.ceil(resized[1] / MULTIPOSE_DIVISOR) * MULTIPOSE_DIVISOR)
-        return cls((height, width), resized, padded)
+        resample = None if resized == (height, width) else plan_resize((height, width, 3), resized, BGR_TO_RGB)
+        return cls((height, width), resized, padded, resample)
 
     def tensor(self, image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """(1, h, w, 3) int32 RGB of a BGR frame (`out` reused when its shape fits): resizeBilinear, zero padding,
@@ -191,9 +250,8 @@ class MultiPoseInput:
         res_h, res_w = self.resized_hw
         out[0, res_h:] = 0
         out[0, :res_h, res_w:] = 0
-        rgb = image[..., ::-1]
-        resized = rgb if self.resized_hw == self.src_hw else resize_bilinear(rgb, self.resized_hw)
-        out[0, :res_h, :res_w] = resized  # float32 -> int32 truncates, as tf.cast does
+        # float32 -> int32 truncates, as tf.cast does
+        out[0, :res_h, :res_w] = image[..., ::-1] if self.resample is None else self.resample.apply(image)
         return out
 
     @property

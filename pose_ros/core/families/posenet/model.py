@@ -59,12 +59,14 @@ class PoseNet(PoseModel):
         self._input_name = backend.input_names[0]
         self._roles = output_roles(backend.output_names)
         self._geometry: PoseNetInput | None = None  # of the last frame size (a camera's size rarely changes)
+        self._tensor: np.ndarray | None = None
 
     def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, PoseNetInput]:
         """(1, h, w, 3) float32 RGB in [-1, 1], exactly pose-detection's, and the frame's input geometry."""
         if self._geometry is None or self._geometry.src_hw != image.shape[:2]:
             self._geometry = PoseNetInput.fit(image.shape[:2], self.input_hw)
-        return self._geometry.tensor(image), self._geometry
+        self._tensor = self._geometry.tensor(image, self._tensor)
+        return self._tensor, self._geometry
 
     def decode(self, outputs: Sequence[np.ndarray], geometry: PoseNetInput, height: int, width: int) -> Poses:
         cfg = self.config
