@@ -1,12 +1,15 @@
 """The pre-processing of TF.js pose-detection 2.1.3's keypoints-first detectors (PoseNet, MoveNet MultiPose),
 reproduced exactly in numpy, and its way back from model-input pixels to camera pixels.
 
-Why hand-written: OpenCV resamples differently. `cv2.resize` samples with half-pixel centres and `cv2.warpAffine`
-with fixed-point weights, and on uint8 both round to uint8; pose-detection samples at integer output coordinates
-times the scale (no half-pixel centres), interpolates in float64 and keeps float32 (TF.js' 'cpu' kernels Transform
-and ResizeBilinear). Letterboxing with OpenCV onto grey moved joints by a median 2-8 px and up to 80 px on camera
-frames (issue 22). The arithmetic below is those kernels', operation for operation in float64, so the tensors
-equal what pose-detection feeds its models bit for bit (test_tfjs_parity.py compares them).
+Why hand-written: OpenCV resamples differently. `cv2.resize` samples with half-pixel centres and float32 weights,
+`cv2.warpAffine`/`remap` with rounded positions or fixed-point weights, and on uint8 all round to uint8;
+pose-detection samples at integer output coordinates times the scale (no half-pixel centres), interpolates in
+float64 and keeps float32 (TF.js' 'cpu' kernels Transform and ResizeBilinear; no Python library ships those).
+Letterboxing with OpenCV onto grey moved joints by a median 2.7-6.7 px per person, up to 200 px, and changed
+PoseNet's people count on camera-sized frames (issue 22). The arithmetic below is those kernels', operation for
+operation in float64, so the tensors equal what pose-detection feeds its models bit for bit (test_tfjs_parity.py
+compares them; test_tfjs_preprocess.py against a per-pixel port of the kernels). It costs PoseNet ~3.9 ms of CPU
+per frame (385x385x3 values in float64; the OpenCV letterbox took 0.8 ms), MultiPose 0.4-0.7 ms.
 
 PoseNet (`convertImageToTensor` with keepAspectRatio and borderMode 'replicate', then `shiftImageValue`): the
 whole frame, its ROI grown symmetrically (in fractional pixels) to the input's aspect, sampled by
