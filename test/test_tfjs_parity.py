@@ -122,8 +122,8 @@ def camera_frames(images: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     crop_w = round(bus.shape[0] * 9 / 16)
     left = (bus.shape[1] - crop_w) // 2
     frames = {
-        "grid_640x480": grid_2x2([images[n] for n in ("astronaut.png", "grace_hopper.jpg", "bus.jpg",
-                                                                     "zidane.jpg")], (240, 320)),
+        "grid_640x480": grid_2x2([images[n] for n in ("astronaut.png", "grace_hopper.jpg", "bus.jpg", "zidane.jpg")],
+                                 (240, 320)),
         "wide_1920x1080": pad_wide(bus, 16 / 9),
         "portrait_720x1280": cv2.resize(bus[:, left:left + crop_w], (720, 1280), interpolation=cv2.INTER_LINEAR),
     }
