@@ -11,14 +11,16 @@ export POSE_ROS_DISTRO
 setup:
 	bash scripts/setup_env.sh
 
-# Models only (ARGS="--force" to rebuild them).
+# Models only: every model, or ARGS="--profile NAME" for one profile's, ARGS="--force" to rebuild them.
 models:
 	source scripts/env.sh --no-setup && python3 devtools/models/prepare_models.py $(ARGS)
 
 test: setup
 	$(ENV) python -m pytest $(PYTEST_ARGS)
 
-demo: setup
+# Sets up only what the demo needs (the runtime, the default model, the sample photos): README "First run".
+demo:
+	bash scripts/setup_env.sh demo
 	$(ENV) python -m pose_ros.tools.demo $(ARGS)
 
 clean:

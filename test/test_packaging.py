@@ -47,3 +47,14 @@ def test_installed_cli_finds_the_profiles_outside_the_checkout(wheel, tmp_path, 
     located = subprocess.run([str(python), "-c", "import pose_ros, sys; print(pose_ros.__file__)"], cwd=tmp_path,
                              env=env, capture_output=True, text=True, timeout=60)
     assert str(venv) in located.stdout, located.stdout  # the installed package ran, not the checkout
+
+
+def test_sourcing_the_environment_of_a_distro_not_built_says_so(tmp_path):
+    """`POSE_ROS_DISTRO=kilted source scripts/env.sh` before a Kilted build was silent, and the messages then
+    failed to import; it now says what to run."""
+    done = subprocess.run(["bash", "-c", f"source {REPO}/scripts/env.sh"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "POSE_ROS_DISTRO": "kilted", "POSE_ROS_CACHE": str(tmp_path),
+                               "POSE_ROS_INSTALL": str(tmp_path / "install"), "POSE_ROS_VENV": ""})
+    assert done.returncode == 0
+    assert "no environment for kilted yet" in done.stderr and "POSE_ROS_DISTRO=kilted make setup" in done.stderr
+    assert "no colcon build for kilted" in done.stderr
