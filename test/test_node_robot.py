@@ -23,7 +23,7 @@ from pose_ros.tools.node_process import SHARE, NodeProcess
 
 from ros_harness import Collector, RosHarness, image_msg, stamp_ns
 
-PEERS = Path(__file__).with_name("dds_peers.py")
+PEERS = Path(__file__).resolve().parents[1] / "devtools" / "bench" / "dds_peers.py"
 BEST_EFFORT = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
 RELIABLE = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
 

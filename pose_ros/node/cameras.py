@@ -71,6 +71,7 @@ class Camera:
         self.subscription = None
         self.depth_subscriptions: tuple = ()
         self.incompatible_qos = 0  # publishers seen whose QoS cannot match the subscription
+        self.frames_reliability = ""  # the subscription's reliability when the last frame came
         self.poses_pub = node.create_lifecycle_publisher(PoseArray, namespace + "poses", 10)
         self.debug_pub, self.debug_compressed_pub, self.markers_pub = (
             self.debug_node.create_publisher(msg, node.resolve_topic_name(namespace + name), 1)
@@ -82,12 +83,15 @@ class Camera:
     # --- subscriptions -------------------------------------------------------------------------------------
     def subscribe(self, on_image: Callable[["Camera", object, int | None], None], on_incompatible: Callable) -> None:
         self.incompatible_qos = 0  # events count for this subscription only
-        qos = QoSProfile(depth=self.qos_depth, reliability=_RELIABILITY[self.wanted_reliability()])
+        reliability = self.wanted_reliability()
+        qos = QoSProfile(depth=self.qos_depth, reliability=_RELIABILITY[reliability])
         if _MESSAGE_INFO:  # the publication sequence number comes with each frame (FrameLoss counts the gaps)
             def callback(msg, info):
+                self.frames_reliability = reliability
                 on_image(self, msg, info.get("publication_sequence_number"))
         else:
             def callback(msg):
+                self.frames_reliability = reliability
                 on_image(self, msg, None)
         self.subscription = self.node.create_subscription(
             self.msg_type, self.topic, callback, qos,
@@ -229,9 +233,9 @@ class Camera:
         return f"{text}, but no frame arrives: is the camera publishing?"
 
     def loss_cause(self) -> str:
-        """Why frames are lost before the node and what to do, for /diagnostics (the subscription's QoS says which
-        side can lose them)."""
-        if self.reliability == "best_effort":
+        """Why frames are lost before the node and what to do, for /diagnostics (the QoS the frames came with says
+        which side can lose them; the subscription may have changed since, when the camera went away)."""
+        if self.frames_reliability == "best_effort":
             return f"best-effort frames dropped in transport? {self._LARGE_FRAMES_HINT}"
         return ("the subscription is reliable, so the camera skipped them or its writer's queue (KEEP_LAST) replaced "
                 "them before they could be delivered: a link or a camera process too slow for the frame rate")

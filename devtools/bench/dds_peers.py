@@ -1,11 +1,13 @@
-"""Other processes of a robot, for the node tests: a debug-image viewer and a camera driver, each in its own
-process (its own DDS participant), as RViz and a camera driver are.
+"""Other processes of a robot, for the node tests and the benchmark's viewer section: a debug-image viewer and a
+camera driver, each in its own process (its own DDS participant), as RViz and a camera driver are.
 
-    python test/dds_peers.py viewer --topic /pose_node/debug_image --seconds S [--delay D] [--best-effort]
-    python test/dds_peers.py camera --topic /image --size WxH --rate HZ --count N [--best-effort] [--head N] [--tail N]
+    python devtools/bench/dds_peers.py viewer --topic /pose_node/debug_image --seconds S [--delay D] [--best-effort]
+    python devtools/bench/dds_peers.py camera --topic /image --size WxH --rate HZ --count N [--best-effort]
+        [--head N] [--tail N] [--photo P | --video V]
 
 viewer: subscribes (reliable by default, as RViz's image display), holds each frame ``delay`` s (a slow viewer),
-prints {"frames": n}. camera: publishes ``count`` frames of a photo resized to ``size`` at ``rate`` Hz, stamped now,
+prints {"frames": n}. camera: publishes ``count`` frames of a photo resized to ``size`` (or a video's frames, in
+turn, at their own size) at ``rate`` Hz, stamped now (wall clock: latency = arrival - stamp in any process),
 between ``head`` and ``tail`` small (320x240) frames at the same rate, which best effort delivers whole (the node
 learns the sequence numbers before the first and after the last large frame); prints {"published": n}.
 """
@@ -51,7 +53,14 @@ def camera(args) -> dict:
     pub = node.create_publisher(Image, args.topic, _qos(args.best_effort))
     width, height = map(int, args.size.split("x"))
     photo = cv2.imread(args.photo, cv2.IMREAD_COLOR) if args.photo else np.full((480, 640, 3), 114, np.uint8)
-    frames = [cv2.resize(photo, (width, height)), cv2.resize(photo, (320, 240))]
+    large = [cv2.resize(photo, (width, height))]
+    if args.video:
+        capture, large = cv2.VideoCapture(args.video), []
+        while len(large) < args.count and (frame := capture.read()[1]) is not None:
+            large.append(frame)
+        if not large:
+            raise SystemExit(f"cannot read frames from {args.video}")
+    small = cv2.resize(large[0], (320, 240))
     deadline = time.monotonic() + 10
     while pub.get_subscription_count() == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -61,7 +70,7 @@ def camera(args) -> dict:
         delay = start + i / args.rate - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        image = frames[0] if args.head <= i < args.head + args.count else frames[1]
+        image = large[(i - args.head) % len(large)] if args.head <= i < args.head + args.count else small
         ns = time.time_ns()
         pub.publish(Image(header=Header(stamp=Time(sec=ns // 10**9, nanosec=ns % 10**9), frame_id="camera"),
                           height=image.shape[0], width=image.shape[1], encoding="bgr8", step=image.shape[1] * 3,
@@ -85,6 +94,7 @@ def main() -> None:
     parser.add_argument("--tail", type=int, default=0)
     parser.add_argument("--settle", type=float, default=0.5, help="s between discovery and the first frame")
     parser.add_argument("--photo", default="")
+    parser.add_argument("--video", default="", help="publish this video's frames (its own size) instead")
     args = parser.parse_args()
     rclpy.init()
     try:
