@@ -89,7 +89,8 @@ def test_a_debug_viewer_never_delays_the_poses(ros, photos):
                   "--photo", str(photos["bus.jpg"])]
         _result(_peer(*camera))
         alone_at, alone = planner.take()
-        viewer = _peer("viewer", "--topic", "/pose_node/debug_image", "--seconds", "18")
+        # A slow viewer: it holds each overlay 0.2 s (RViz on a busy laptop), reliable as RViz subscribes.
+        viewer = _peer("viewer", "--topic", "/pose_node/debug_image", "--seconds", "18", "--delay", "0.2")
         time.sleep(2.0)  # discovery
         _result(_peer(*camera))
         watched_at, watched = planner.take()
@@ -97,7 +98,7 @@ def test_a_debug_viewer_never_delays_the_poses(ros, photos):
     finally:
         node.stop()
     assert len(alone) > 60 and len(watched) > 60, (len(alone), len(watched))
-    assert overlays >= 30, f"the viewer got {overlays} overlays: the test did not load the debug output"
+    assert overlays >= 25, f"the viewer got {overlays} overlays: the test did not load the debug output"
     bursts = int((np.diff(watched_at) < 0.005).sum())  # answers arriving together: held back, then released
     p99_alone, p99_watched = np.percentile(alone, 99) * 1e3, np.percentile(watched, 99) * 1e3
     print(f"\n[viewer] poses p50/p99 alone {np.median(alone) * 1e3:.0f}/{p99_alone:.0f} ms, with a viewer "
