@@ -320,17 +320,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pose_ros.cli import config_from_args, stream_config_from_args
+    from pose_ros.cli import configure_from_args, stream_config_from_args
     from pose_ros.core.models import ModelError
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(levelname)s: %(message)s", stream=sys.stderr)
     printer = None if args.no_progress else ProgressPrinter()
     try:
-        config = config_from_args(args)
-        summary = annotate_bag(args.in_bag, args.out_bag, args.topic, config, overlay=args.overlay,
-                               storage=args.storage, progress=printer, stream_config=stream_config_from_args(args),
-                               topics=OutputTopics.under(args.output_ns, args.poses_topic))
+        stream_config = stream_config_from_args(args)
+        models = configure_from_args(args)
+        summary = annotate_bag(args.in_bag, args.out_bag, args.topic, models.config, overlay=args.overlay,
+                               storage=args.storage, progress=printer, stream_config=stream_config,
+                               topics=OutputTopics.under(args.output_ns, args.poses_topic), models=models)
     except (AnnotateError, ConfigError, ModelError) as err:
         LOG.error("%s", err)
         return 2

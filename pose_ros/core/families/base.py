@@ -140,8 +140,9 @@ def detector_config(config: PoseConfig) -> PoseConfig:
 class Family:
     """A registry entry: a manifest ``family`` name, how it finds people, and how to build its estimator.
 
-    build(spec, loader, config) -> PoseModel. ``detectors``: for top-down families, the families whose people it
-    can take as its input (their boxes, and keypoints where it uses them)."""
+    build(spec, loader, config) -> PoseModel; a top-down family's builder also takes the built ``detector``
+    (``pipeline.build_models`` builds it first). ``detectors``: for top-down families, the families whose people
+    it can take as its input (their boxes, and keypoints where it uses them)."""
 
     name: str
     paradigm: str
@@ -152,3 +153,9 @@ class Family:
     def mode(self) -> str:
         """The ``mode`` it serves: top_down, bottom_up, or "" for detectors (they only feed top-down models)."""
         return {"top_down": "top_down", "detector": ""}.get(self.paradigm, "bottom_up")
+
+    def make(self, spec, loader, config: PoseConfig, detector: PoseModel | None = None) -> PoseModel:
+        """The estimator of manifest entry ``spec``; ``detector`` for a top-down family."""
+        if self.paradigm == "top_down":
+            return self.build(spec, loader, config, detector)
+        return self.build(spec, loader, config)
