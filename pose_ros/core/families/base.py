@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pose_ros.core.config import PoseConfig
+from pose_ros.core.families.common.people import select_people
 from pose_ros.core.result import Poses
 from pose_ros.core.runtime.backend import Backend
 from pose_ros.core.runtime.timing import StageTimer
@@ -124,6 +125,13 @@ class TopDownModel(PoseModel):
 
     def _configured(self) -> None:
         self.detector = self.detector.with_config(detector_config(self.config))
+
+    def people(self, image: np.ndarray, timer: StageTimer) -> tuple[np.ndarray, np.ndarray]:
+        """The detector's people to crop (timed as "detect"): boxes (n, 4) and scores (n,), best first, those
+        without a crop dropped, at most ``max_people`` (common/people.py)."""
+        with timer.stage("detect"):
+            people = self.detector(image)
+        return select_people(people.boxes, people.scores, self.config.max_people)
 
     def status(self) -> dict[str, str]:
         detector = self.detector.status()

@@ -1,8 +1,8 @@
 """Top-down MMPose models a user exports (RTMPose/SimCC, HRNet/ViTPose heatmaps): docs/bring_your_own_mmpose_model.md."""
 from pose_ros.core.config import ConfigError
 from pose_ros.core.families.base import Family
+from pose_ros.core.families.common.crops import MMPOSE_MEAN, MMPOSE_STD
 from pose_ros.core.families.mmpose.codecs import REFINES
-from pose_ros.core.families.mmpose.crops import MMPOSE_MEAN, MMPOSE_STD
 from pose_ros.core.families.mmpose.model import TopDownKeypoints
 from pose_ros.core.skeletons import get_skeleton
 

@@ -11,8 +11,9 @@ import numpy as np
 
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.families.base import PoseModel
+from pose_ros.core.families.common.outputs import letterbox_to_source
 from pose_ros.core.families.movenet.decode import decode_multipose
-from pose_ros.core.geometry import Letterbox, clip_boxes, clip_points
+from pose_ros.core.geometry import Letterbox
 from pose_ros.core.result import Poses
 from pose_ros.core.runtime.backend import Backend
 from pose_ros.core.runtime.timing import StageTimer
@@ -45,9 +46,6 @@ class MoveNetMultiPose(PoseModel):
                 boxes, scores, keypoints = decode_multipose(output[0], self.input_hw, cfg.person_threshold)
                 order = np.argsort(-scores, kind="stable")[: cfg.max_people]
                 boxes, scores, keypoints = boxes[order], scores[order], keypoints[order]
-                boxes = letterbox.to_source(boxes.reshape(-1, 2)).reshape(-1, 4)
-                keypoints[..., :2] = letterbox.to_source(keypoints[..., :2].reshape(-1, 2)).reshape(-1, 17, 2)
-                clip_boxes(boxes, height, width)
-                clip_points(keypoints[..., :2], height, width)
+                boxes = letterbox_to_source(letterbox, (height, width), keypoints, boxes)
                 results.append(Poses(boxes, scores, self.threshold(keypoints), self.skeleton))
         return results

@@ -13,8 +13,9 @@ import numpy as np
 
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.families.base import PoseModel
+from pose_ros.core.families.common.outputs import letterbox_to_source, sigmoid
 from pose_ros.core.families.posenet.decode import decode_multiple_poses
-from pose_ros.core.geometry import Letterbox, boxes_of_points, clip_boxes, clip_points
+from pose_ros.core.geometry import Letterbox, boxes_of_points, clip_boxes
 from pose_ros.core.result import Poses
 from pose_ros.core.runtime.backend import Backend
 from pose_ros.core.runtime.timing import StageTimer
@@ -65,14 +66,13 @@ class PoseNet(PoseModel):
     def decode(self, outputs: Sequence[np.ndarray], letterbox: Letterbox, height: int, width: int) -> Poses:
         cfg = self.config
         r = self._roles
-        scores = 1.0 / (1.0 + np.exp(-outputs[r["heatmap"]][0]))
+        scores = sigmoid(outputs[r["heatmap"]][0])
         keypoints, instance = decode_multiple_poses(scores, outputs[r["offset"]][0], outputs[r["fwd"]][0],
                                                     outputs[r["bwd"]][0], self.stride, cfg.max_people,
                                                     PART_SCORE_THRESHOLD, NMS_RADIUS)
         keep = instance >= cfg.person_threshold
         keypoints, instance = keypoints[keep], instance[keep]
-        keypoints[..., :2] = letterbox.to_source(keypoints[..., :2].reshape(-1, 2)).reshape(-1, 17, 2)
-        clip_points(keypoints[..., :2], height, width)
+        letterbox_to_source(letterbox, (height, width), keypoints)
         boxes = boxes_of_points(keypoints[..., :2])
         clip_boxes(boxes, height, width)
         return Poses(boxes, instance, self.threshold(keypoints), self.skeleton)
