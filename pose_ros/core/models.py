@@ -15,6 +15,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from pose_ros.core.cache import cache_dir
+
 INSTALL_COMMAND = "make models  (or: scripts/setup_env.sh)"
 
 
@@ -43,8 +45,7 @@ _REQUIRED = ("file", "sha256", "family", "input_size", "skeleton")
 def default_model_dir() -> Path:
     if os.environ.get("POSE_ROS_MODEL_DIR"):
         return Path(os.environ["POSE_ROS_MODEL_DIR"])
-    cache = Path(os.environ.get("POSE_ROS_CACHE", Path.home() / ".cache" / "pose_ros"))
-    return cache / "models"
+    return cache_dir() / "models"
 
 
 def load_manifest(model_dir: Path) -> dict[str, ModelSpec]:
