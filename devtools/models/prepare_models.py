@@ -50,6 +50,7 @@ QUANTIZE_YOLO = HERE / "quantize_yolo.py"
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO))
 # The runtime's own checksum (stdlib only, like this script), so both agree on what a model file's hash is.
+from pose_ros.core.cache import cache_dir  # noqa: E402
 from pose_ros.core.models import file_sha256 as sha256_file  # noqa: E402
 
 # --- pinned sources -------------------------------------------------------------------------------------------------
@@ -105,7 +106,7 @@ class Context:
 
 
 def context_from_env(force: bool, rebuild_venv: bool) -> Context:
-    cache = Path(os.environ.get("POSE_ROS_CACHE") or "~/.cache/pose_ros").expanduser().resolve()
+    cache = cache_dir().resolve()
     model_dir = Path(os.environ.get("POSE_ROS_MODEL_DIR") or cache / "models").expanduser().resolve()
     return Context(cache=cache, model_dir=model_dir, force=force, rebuild_venv=rebuild_venv)
 

@@ -173,11 +173,27 @@ def partners(config: PoseConfig, changed: set[str]) -> tuple[PoseConfig, list[Pa
     """A lone ``mode``/``model`` (or ``detector``) in ``changed`` completed with a consistent partner
     (core.pipeline.complete_config): (completed config, the parameters that differ from ``config``, notes)."""
     from pose_ros.core.pipeline import complete_config
-    from pose_ros.core.settings import flatten
 
     completed, notes = complete_config(config, changed)
+    return completed, differing(config, completed), notes
+
+
+def differing(config: PoseConfig, completed: PoseConfig) -> list[Parameter]:
+    """The parameters whose values ``completed`` changed (the partners chosen), to set on the node."""
+    from pose_ros.core.settings import flatten
+
     before = flatten(config)
-    return completed, [Parameter(k, value=v) for k, v in flatten(completed).items() if before[k] != v], notes
+    return [Parameter(k, value=v) for k, v in flatten(completed).items() if before[k] != v]
+
+
+def configure(config: PoseConfig, given: set[str]):
+    """The node's configure: the core's one configure path (``pipeline.configure``, as the CLI and annotate), a
+    mode or model given alone at start completed with its partner. Returns (Configured: the models and notes,
+    the partner parameters to set)."""
+    from pose_ros.core.pipeline import configure as configure_models
+
+    configured = configure_models(config, given)
+    return configured, differing(config, configured.config)
 
 
 PAIRED = {"mode", "model", "bottom_up_model"}  # a change of one alone gets a partner (complete_config)

@@ -95,8 +95,7 @@ class PoseNode(LifecycleNode):
                 raise ConfigError("bad parameter values given at start: " + "; ".join(self._start_errors.values())
                                   + ". Fix them and configure again")
             config, stream_config, node_config = self._settings()
-            config = self._complete_start_pair(config)
-            models = build_models(config)
+            models = self._configure_models(config)
             models.warm_up()
         except _CONFIGURE_ERRORS as err:
             self.get_logger().error(f"configure failed: {err}")
@@ -191,14 +190,14 @@ class PoseNode(LifecycleNode):
         """The three configs from the parameters (with ``changes`` applied); raises ConfigError."""
         return parameters.configs({**parameters.current(self), **(changes or {})})
 
-    def _complete_start_pair(self, config: PoseConfig) -> PoseConfig:
-        """A mode or model given alone at start gets its partner, set as a parameter too (and logged)."""
-        given = self._start_changed & (parameters.PAIRED | {"detector"})
-        completed, changed, notes = parameters.partners(config, given)
-        if notes:
-            self.get_logger().info("; ".join(notes))
+    def _configure_models(self, config: PoseConfig) -> PoseModels:
+        """The core's configure path: a mode or model given alone at start gets its partner, set as a parameter
+        too (and logged); then the models are checked and loaded."""
+        configured, changed = parameters.configure(config, self._start_changed)
+        if configured.notes:
+            self.get_logger().info("; ".join(configured.notes))
             self.set_parameters(changed)
-        return completed
+        return configured.models
 
     def _before_set(self, params: list[Parameter]) -> list[Parameter]:
         """rclpy pre-set callback: ints for floats, a partner for a lone mode/model (parameters.with_partners)."""

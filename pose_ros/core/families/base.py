@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pose_ros.core.config import PoseConfig
+from pose_ros.core.families.common.people import select_people
 from pose_ros.core.result import Poses
 from pose_ros.core.runtime.backend import Backend
 from pose_ros.core.runtime.timing import StageTimer
@@ -131,6 +132,13 @@ class TopDownModel(PoseModel):
     def _configured(self) -> None:
         self.detector = self.detector.with_config(detector_config(self.config))
 
+    def people(self, image: np.ndarray, timer: StageTimer) -> tuple[np.ndarray, np.ndarray]:
+        """The detector's people to crop (timed as "detect"): boxes (n, 4) and scores (n,), best first, those
+        without a crop dropped, at most ``max_people`` (common/people.py)."""
+        with timer.stage("detect"):
+            people = self.detector(image)
+        return select_people(people.boxes, people.scores, self.config.max_people)
+
     def status(self) -> dict[str, str]:
         detector = self.detector.status()
         return {**super().status(), "detector": f"{detector['model']} on {detector['device']}"}
@@ -172,8 +180,9 @@ def detector_config(config: PoseConfig) -> PoseConfig:
 class Family:
     """A registry entry: a manifest ``family`` name, how it finds people, and how to build its estimator.
 
-    build(spec, loader, config) -> PoseModel. ``detectors``: for top-down families, the families whose people it
-    can take as its input (their boxes, and keypoints where it uses them)."""
+    build(spec, loader, config) -> PoseModel; a top-down family's builder also takes the built ``detector``
+    (``pipeline.build_models`` builds it first). ``detectors``: for top-down families, the families whose people
+    it can take as its input (their boxes, and keypoints where it uses them)."""
 
     name: str
     paradigm: str
@@ -184,3 +193,9 @@ class Family:
     def mode(self) -> str:
         """The ``mode`` it serves: top_down, bottom_up, or "" for detectors (they only feed top-down models)."""
         return {"top_down": "top_down", "detector": ""}.get(self.paradigm, "bottom_up")
+
+    def make(self, spec, loader, config: PoseConfig, detector: PoseModel | None = None) -> PoseModel:
+        """The estimator of manifest entry ``spec``; ``detector`` for a top-down family."""
+        if self.paradigm == "top_down":
+            return self.build(spec, loader, config, detector)
+        return self.build(spec, loader, config)

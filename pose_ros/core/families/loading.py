@@ -1,12 +1,13 @@
 """Loading models for a configuration: manifest entries -> backends (one ONNX Runtime session per model file,
-shared by every role it plays) -> family estimators (through the registry in ``families/__init__.py``)."""
+shared by every role it plays) and the pre-processing they use. The families' builders receive a Loader with the
+checked manifest entry (``pipeline.build_models``); they never look models up themselves."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 from pose_ros.core.config import ConfigError, PoseConfig
-from pose_ros.core.models import ModelSpec, resolve_model
+from pose_ros.core.models import ModelSpec
 from pose_ros.core.runtime.backend import BackendOptions, OrtBackend
 from pose_ros.core.runtime.torch_ops import TorchPreprocessor, TorchUnavailable, use_torch
 
@@ -18,9 +19,6 @@ class Loader:
     def __init__(self, config: PoseConfig):
         self.config = config
         self._backends: dict[Path, OrtBackend] = {}
-
-    def spec(self, name: str) -> ModelSpec:
-        return resolve_model(name, Path(self.config.model_dir) if self.config.model_dir else None)
 
     def backend(self, spec: ModelSpec) -> OrtBackend:
         if spec.path not in self._backends:
@@ -38,10 +36,3 @@ class Loader:
             return TorchPreprocessor(backend.device) if use_torch(self.config.preprocess, backend.device) else None
         except TorchUnavailable as err:
             raise ConfigError(str(err)) from None
-
-    def model(self, name: str, config: PoseConfig):
-        """The estimator of manifest entry ``name``, run with ``config``."""
-        from pose_ros.core.families import FAMILIES  # the registry imports every family, each of which uses this
-
-        spec = self.spec(name)
-        return FAMILIES[spec.family].build(spec, self, config)

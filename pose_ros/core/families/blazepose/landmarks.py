@@ -19,9 +19,9 @@ import numpy as np
 
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.families.base import PoseModel, TopDownModel
-from pose_ros.core.families.blazepose.detector import sigmoid
 from pose_ros.core.families.blazepose.regions import (PersonRegions, regions_from_alignment,
                                                       regions_from_coco_keypoints)
+from pose_ros.core.families.common.outputs import sigmoid
 from pose_ros.core.geometry import box_iou, boxes_of_points, clip_boxes, warp_affine_fixed_point
 from pose_ros.core.result import Poses
 from pose_ros.core.runtime.backend import Backend

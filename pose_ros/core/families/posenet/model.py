@@ -16,6 +16,7 @@ import numpy as np
 
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.families.base import PoseModel
+from pose_ros.core.families.common.outputs import sigmoid
 from pose_ros.core.families.posenet.decode import decode_multiple_poses
 from pose_ros.core.families.tfjs_preprocess import PoseNetInput
 from pose_ros.core.geometry import boxes_of_points, clip_boxes, clip_points
@@ -71,7 +72,7 @@ class PoseNet(PoseModel):
     def decode(self, outputs: Sequence[np.ndarray], geometry: PoseNetInput, height: int, width: int) -> Poses:
         cfg = self.config
         r = self._roles
-        scores = 1.0 / (1.0 + np.exp(-outputs[r["heatmap"]][0]))
+        scores = sigmoid(outputs[r["heatmap"]][0])
         keypoints, instance = decode_multiple_poses(scores, outputs[r["offset"]][0], outputs[r["fwd"]][0],
                                                     outputs[r["bwd"]][0], self.stride, cfg.max_people,
                                                     PART_SCORE_THRESHOLD, NMS_RADIUS)
