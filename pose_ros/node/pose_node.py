@@ -11,14 +11,12 @@ cameras.output_namespaces):
 and once per node: ~/skeleton_info (pose_ros/SkeletonInfo, latched), /diagnostics.
 
 Lifecycle, one job per transition: configure = check the parameters, load the models (warmed up), create the
-cameras' publishers and streams; activate = subscribe and start the worker; deactivate = unsubscribe, stop the
-worker; cleanup = drop the cameras and the models (ONNX Runtime sessions, GPU memory). ``autostart`` (default
-true) goes to active by itself.
+cameras' publishers and streams and the worker that serves them (node/worker.py); activate = subscribe and start
+the worker's threads; deactivate = unsubscribe, stop them; cleanup = drop the cameras, the worker and its models
+(ONNX Runtime sessions, GPU memory). ``autostart`` (default true) goes to active by itself. This class adapts: the
+frames go to the worker, parameter changes are checked here and applied there between two frames.
 """
 from __future__ import annotations
-
-import threading
-import time
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
@@ -30,20 +28,19 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 
 from pose_ros.core.config import PoseConfig
-from pose_ros.core.imaging import ImageDecodeError
 from pose_ros.core.models import ModelError
-from pose_ros.core.pipeline import PoseModels, build_models, check_model_names, resolve_config
+from pose_ros.core.pipeline import PoseModels, check_model_names, resolve_config
 from pose_ros.core.runtime.backend import BackendError
 from pose_ros.core.settings import ConfigError
-from pose_ros.core.stream import Frame, SkipFrame, StreamConfig, StreamResult, process_together
+from pose_ros.core.stream import StreamConfig
 from pose_ros.msg import SkeletonInfo
 from pose_ros.node import log_bridge, parameters
 from pose_ros.node.cameras import Camera, create_cameras
-from pose_ros.node.conversions import image_to_bgr, pose_array_msg, skeleton_info_msg, stamp_seconds
-from pose_ros.node.extras import DebugParticipant, ExtrasWorker
+from pose_ros.node.conversions import skeleton_info_msg, stamp_seconds
+from pose_ros.node.extras import DebugParticipant
 from pose_ros.node.health import ErrorThrottle
-from pose_ros.node.latest_slot import LatestFrames
 from pose_ros.node.parameters import NodeConfig
+from pose_ros.node.worker import PoseWorker
 
 _CONFIGURE_ERRORS = (ConfigError, ModelError, BackendError)
 
@@ -67,14 +64,8 @@ class PoseNode(LifecycleNode):
         self._warnings = ErrorThrottle(lambda message: self.get_logger().warning(message))  # valid but unusual
         self._notes = ErrorThrottle(lambda message: self.get_logger().info(message))  # self-healing events
         self._rematch_timer = None
-        self._models: PoseModels | None = None
-        self._pending: tuple[PoseConfig, bool] | None = None  # (config, needs a reload) for the worker
-        self._lock = threading.Lock()
-        self._node_config = NodeConfig()
         self._cameras: list[Camera] = []
-        self._frames: LatestFrames | None = None
-        self._worker: threading.Thread | None = None
-        self._extras: ExtrasWorker | None = None
+        self._worker: PoseWorker | None = None  # the models, and the threads that run them (configure to cleanup)
         self._debug: DebugParticipant | None = None
         self._info_pub = self._diagnostics_pub = None
         self._timers: list = []
@@ -103,9 +94,10 @@ class PoseNode(LifecycleNode):
         except Exception as err:  # noqa: BLE001 - a parameter must never end the node
             self.get_logger().error(f"configure failed: {type(err).__name__}: {err}")
             return TransitionCallbackReturn.FAILURE
-        self._models, self._pending, self._node_config = models, None, node_config
         self._debug = DebugParticipant(self)
         self._cameras = create_cameras(self, models, stream_config, node_config, self._debug.node)
+        self._worker = PoseWorker(self._cameras, models, node_config, self._errors, self._warnings,
+                                  self.get_logger().info, lambda: self.get_clock().now().nanoseconds * 1e-9)
         latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL, reliability=ReliabilityPolicy.RELIABLE)
         self._info_pub = self.create_lifecycle_publisher(SkeletonInfo, "~/skeleton_info", latched)
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
@@ -117,11 +109,9 @@ class PoseNode(LifecycleNode):
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Subscribe and start the worker (publishers go active with the node)."""
         result = super().on_activate(state)
-        self._info_pub.publish(skeleton_info_msg(self._models.skeleton, self._models.config.model,
+        models = self._worker.models
+        self._info_pub.publish(skeleton_info_msg(models.skeleton, models.config.model,
                                                  Header(stamp=self.get_clock().now().to_msg())))
-        self._frames = LatestFrames()
-        self._extras = ExtrasWorker(self._publish_extras, self._extras_failed)
-        self._worker = threading.Thread(target=self._work, args=(self._frames,), name="pose_worker", daemon=True)
         self._worker.start()
         for cam in self._cameras:
             cam.subscribe(self._on_image, self._on_incompatible_qos)
@@ -165,8 +155,7 @@ class PoseNode(LifecycleNode):
         for timer in self._timers:
             self.destroy_timer(timer)
         self._timers = []
-        with self._lock:
-            self._models = self._pending = None  # the last references to the ORT sessions: freed here
+        self._worker = None  # the last references to the models' ONNX Runtime sessions: freed here
 
     def destroy_node(self) -> None:
         self._stop_worker()
@@ -177,13 +166,13 @@ class PoseNode(LifecycleNode):
         super().destroy_node()
 
     def _stop_worker(self) -> None:
-        if self._frames is not None:
-            self._frames.close()
-        if self._worker is not None and self._worker is not threading.current_thread():
-            self._worker.join(timeout=10.0)
-        if self._extras is not None:
-            self._extras.stop()
-        self._worker = self._frames = self._extras = None
+        if self._worker is not None:
+            self._worker.stop()
+
+    @property
+    def _models(self) -> PoseModels | None:
+        """The models serving now (None before configure and after cleanup)."""
+        return self._worker.models if self._worker is not None else None
 
     # --- parameters -----------------------------------------------------------------------------------
     def _settings(self, changes: dict | None = None) -> tuple[PoseConfig, StreamConfig, NodeConfig]:
@@ -220,26 +209,23 @@ class PoseNode(LifecycleNode):
                     raise ConfigError("a live profile change needs rclpy's pre-set parameter callbacks (Iron and "
                                       "later); on this ROS 2, restart the node with the profile")
                 parameters.profile_values(changes["profile"])  # a known profile (the error names them)
-            if self._models is not None and reload:
-                resolve_config(config)  # the models exist and fit together; nothing is loaded here
+            plan = None
+            if self._worker is not None and reload:
+                plan = resolve_config(config)  # the models exist and fit together; nothing is loaded here
         except (ConfigError, ModelError, ValueError, TypeError) as err:
             return SetParametersResult(successful=False, reason=str(err))
         for name in changes:
             self._start_errors.pop(name, None)
-        self._node_config = node_config
-        with self._lock:
-            if self._models is not None:
-                running = self._pending[0] if self._pending else self._models.config
-                if config != running:
-                    self._pending = (config, reload or bool(self._pending and self._pending[1]))
+        if self._worker is not None:
+            self._worker.node_config = node_config
+            self._worker.request(config, reload, plan)
         return SetParametersResult(successful=True)
 
     # --- frames ---------------------------------------------------------------------------------------
     def _on_image(self, cam: Camera, msg, sequence: int | None) -> None:
         cam.health.received(stamp_seconds(msg.header), sequence)
-        frames = self._frames
-        if frames is not None:  # a callback already queued when the node deactivated finds no mailbox
-            frames.put(cam.key, (msg, time.perf_counter()))  # when it came: for the node's own cost
+        if self._worker is not None:
+            self._worker.put(cam, msg)
 
     def _on_incompatible_qos(self, cam: Camera, event) -> None:
         """A publisher the subscription cannot match. With image_reliability auto the node heals it itself: an INFO
@@ -260,7 +246,7 @@ class PoseNode(LifecycleNode):
 
     def _match_publisher_qos(self) -> None:
         """image_reliability auto: re-subscribe when the publishers' reliability changed (one came or went)."""
-        if self._frames is None:
+        if self._worker is None or not self._worker.running:
             return
         try:
             for cam in self._cameras:
@@ -268,105 +254,6 @@ class PoseNode(LifecycleNode):
                     self.get_logger().info(f"publishers on {cam.topic} changed: subscribed {cam.reliability}")
         except Exception as err:  # noqa: BLE001 - a timer callback's exception would end the executor
             self._errors.report("qos_check", f"publisher QoS check failed: {type(err).__name__}: {err}")
-
-    def _work(self, frames: LatestFrames) -> None:
-        while not frames.closed:
-            idle_since = time.perf_counter()
-            newest = frames.take(timeout=0.5)
-            if not newest:
-                continue
-            self._apply_pending()
-            waiting = []
-            for key, (msg, received_at) in newest.items():
-                # A frame that waited for the worker to finish the previous one counts from when it was free.
-                received_at = max(received_at, idle_since)
-                cam = self._cameras[key]
-                cam.health.dropped_total = frames.replaced[key]
-                t0 = time.perf_counter()
-                frame = self._decode(cam, msg)
-                if frame is not None:
-                    waiting.append((cam, msg, frame, time.perf_counter() - t0, received_at))
-            if not waiting or self._models is None:
-                continue
-            results = process_together([cam.stream for cam, *_ in waiting], [entry[2] for entry in waiting],
-                                       batch=self._node_config.batch_cameras)
-            for (cam, msg, frame, convert_s, received_at), result in zip(waiting, results):
-                if isinstance(result, Exception):
-                    self._failed(cam, msg, result)
-                else:
-                    self._publish(cam, msg, frame, result, convert_s, received_at)
-
-    def _apply_pending(self) -> None:
-        """The parameter change accepted last: new thresholds at once, new models after loading them."""
-        with self._lock:
-            pending, self._pending = self._pending, None
-        if pending is None:
-            return
-        config, reload = pending
-        try:
-            models = build_models(config) if reload else self._models.with_config(config)
-            if reload:
-                models.warm_up()
-        except Exception as err:  # noqa: BLE001 - keep serving with the old models
-            self._errors.report("reload", f"reload failed, keeping the previous models: {err}")
-            return
-        self._models = models
-        for cam in self._cameras:
-            cam.stream.models = models
-        if reload:
-            self.get_logger().info(f"reloaded: {models.describe()}")
-
-    def _decode(self, cam: Camera, msg) -> Frame | None:
-        try:
-            min_side = self._models.useful_long_side if self._node_config.reduced_jpeg_decode else 0
-            image, scale = image_to_bgr(msg, min_side)
-        except ImageDecodeError as err:
-            self._errors.report(f"bad_image_{err.kind}", f"dropped frame on {cam.topic}: {err}",
-                                detail=f"{cam.key}:{err.detail}")
-            cam.health.rejected(str(err))
-            return None
-        return Frame(image, stamp_seconds(msg.header), msg.header.frame_id, scale)
-
-    def _failed(self, cam: Camera, msg, err: Exception) -> None:
-        if isinstance(err, SkipFrame):
-            self._errors.report(err.kind, f"skipped frame on {cam.topic}: {err}", detail=str(cam.key))
-            cam.health.rejected(str(err))
-            return
-        stamp = f"{msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d}"
-        self._errors.report("processing", f"frame {stamp} on {cam.topic} failed: {type(err).__name__}: {err}",
-                            detail=f"{cam.key}:{type(err).__name__}")
-        cam.health.rejected(f"{type(err).__name__}: {err}")
-
-    def _publish(self, cam: Camera, msg, frame: Frame, result: StreamResult, convert_s: float,
-                 received_at: float) -> None:
-        for kind, message in result.warnings:
-            self._warnings.report(kind, message)
-        start = time.perf_counter()
-        try:
-            cam.poses_pub.publish(pose_array_msg(result, msg.header))
-            if self._extras is not None and cam.wants_extras(self._node_config):
-                # msg is kept with the image: for bgr8 the image is a view of its buffer.
-                self._extras.put(cam.key, (cam, msg, frame.image, result, self._node_config))
-        except Exception as err:  # noqa: BLE001 - one bad frame must never kill the node
-            self._failed(cam, msg, err)
-            return
-        done = time.perf_counter()
-        stages = {"convert": convert_s, **result.stages, "publish": done - start}
-        age = self.get_clock().now().nanoseconds * 1e-9 - result.stamp_s
-        # The node's own cost: from the subscription callback (or the worker becoming free, if it was busy) to
-        # published, less the core pipeline (models, tracking, smoothing): the hand-off to the worker, decoding,
-        # message building and publishing. Waiting behind a slower model is latency, not the node's cost.
-        own_s = done - received_at - sum(result.stages.values())
-        cam.health.published(stages, age, len(result.poses), result.batched, own_s)
-
-    def _publish_extras(self, key, item) -> None:
-        """ExtrasWorker thread: one frame's overlays and markers."""
-        cam, msg, image, result, cfg = item
-        cam.publish_extras(image, result, msg.header, cfg)
-
-    def _extras_failed(self, key, err: Exception) -> None:
-        self._errors.report("debug_outputs", f"debug overlay or markers not published on "
-                            f"{self._cameras[key].topic}: {type(err).__name__}: {err}", detail=str(key))
 
     # --- diagnostics ----------------------------------------------------------------------------------
     def _publish_diagnostics(self) -> None:
@@ -378,7 +265,7 @@ class PoseNode(LifecycleNode):
                       **{f"warnings {kind}": str(n) for kind, n in self._warnings.snapshot().items()}}
             self._diagnostics_pub.publish(DiagnosticArray(
                 header=Header(stamp=self.get_clock().now().to_msg()),
-                status=[cam.diagnostic(self.get_name(), models, self._frames is not None, counts)
+                status=[cam.diagnostic(self.get_name(), models, self._worker.running, counts)
                         for cam in self._cameras]))
         except Exception as err:  # noqa: BLE001 - raised from a timer callback, it would end the executor's spin
             self._errors.report("diagnostics", f"diagnostics not published: {type(err).__name__}: {err}")
