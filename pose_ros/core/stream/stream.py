@@ -171,7 +171,7 @@ class PoseStream:
         if self.auto is not None:
             self.auto.update(len(poses))
         if self.tracker is not None:
-            poses = self.tracker.update(poses)
+            poses = self.tracker.update(poses, frame.stamp_s, frame.source_hw)
         if self.smoother is not None:
             poses = self.smoother.update(poses, frame.stamp_s)
         points_3d = self._keypoints_3d(frame, poses)
