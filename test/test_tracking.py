@@ -104,17 +104,17 @@ def test_keypoint_extent_boxes_of_small_people_keep_their_ids():
 
 def test_low_score_people_continue_tracks_but_start_none():
     """ByteTrack's second pass: a person whose score drops under new_track_score keeps the id; a low-score
-    person who matches no track is published untracked (-1) and leaves no track behind."""
-    tracker = PoseTracker(TrackerConfig(new_track_score=0.5))
+    person who matches no track is reported untracked (-1) and leaves no track behind."""
+    tracker = PoseTracker()
 
     def poses(people, scores):
         p, _ = frame(people)
         return Poses(p.boxes, np.array(scores, np.float32), p.keypoints, COCO17)
 
-    assert tracker.update(poses([person(1, 300, 300)], [0.9]), 0.0).track_ids.tolist() == [1]
-    out = tracker.update(poses([person(1, 305, 300), person(2, 900, 280)], [0.3, 0.3]), 0.1)
+    assert tracker.update(poses([person(1, 300, 300)], [0.9]), 0.0, None, 0.5).track_ids.tolist() == [1]
+    out = tracker.update(poses([person(1, 305, 300), person(2, 900, 280)], [0.3, 0.3]), 0.1, None, 0.5)
     assert out.track_ids.tolist() == [1, -1] and tracker.num_tracks == 1
-    out = tracker.update(poses([person(1, 310, 300), person(2, 900, 280)], [0.8, 0.6]), 0.2)
+    out = tracker.update(poses([person(1, 310, 300), person(2, 900, 280)], [0.8, 0.6]), 0.2, None, 0.5)
     assert out.track_ids.tolist() == [1, 2]
 
 
@@ -152,7 +152,7 @@ def test_skeleton_change_resets_the_tracks():
     ("oks_weight", 2.0, r"outside \[0, 1\]"),
     ("max_age", -1.0, ">= 0"),
     ("min_box_size", -1.0, ">= 0"),
-    ("new_track_score", 1.5, r"outside \[0, 1\]"),
+    ("low_score", 1.5, r"outside \[0, 1\]"),
     ("min_hits", 0, ">= 1"),
 ])
 def test_invalid_config_is_rejected(field, value, message):

@@ -22,12 +22,12 @@ from pose_ros.core.stream.tracking import PoseTracker, TrackerConfig
 
 def run_pose_tracker(cache: CachedPoses, config: TrackerConfig, min_score: float, every: int = 1,
                      low_score: float | None = None) -> list[TrackedFrame]:
-    """``low_score``: also give the tracker people down to this score (its second pass); only those that continue
-    a track count as seen."""
+    """``low_score``: also give the tracker people down to this score (its second pass, as PoseStream does with
+    track_low_score); only those that continue a track count as seen."""
     tracker, out = PoseTracker(config), []
     for f in range(0, len(cache), every):
         poses = cache.frame(f, min_score if low_score is None else low_score)
-        result = tracker.update(poses, f / cache.fps, cache.image_hw)
+        result = tracker.update(poses, f / cache.fps, cache.image_hw, min_score)
         keep = (result.scores >= min_score) | (result.track_ids >= 0)
         out.append(TrackedFrame(f, result.track_ids[keep], result.boxes[keep]))
     return out
@@ -77,10 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                 "PoseTracker": video_metrics(run_pose_tracker(cache, config, min_score, every), cache.image_hw),
             }
             if args.low_score is not None:
-                import dataclasses
-                second = dataclasses.replace(config, new_track_score=min_score)
                 rows[f"PoseTracker low {args.low_score}"] = video_metrics(
-                    run_pose_tracker(cache, second, min_score, every, low_score=args.low_score), cache.image_hw)
+                    run_pose_tracker(cache, config, min_score, every, low_score=args.low_score), cache.image_hw)
             if args.bytetrack:
                 rows["ByteTrack (trackers)"] = video_metrics(run_bytetrack(cache, min_score, every), cache.image_hw)
             for name, m in rows.items():
