@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loop", action="store_true", help="start again at the end (until Ctrl-C)")
     parser.add_argument("--frame-id", default="camera", help="header frame_id (default: %(default)s)")
     parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    parser.add_argument("--print-stamps", action="store_true", help="print each frame's index and stamp (ns)")
     parser.add_argument("--wait-subscribers", type=int, default=0, metavar="N",
                         help="hold the first frame until N subscriptions are matched (at most 10 s)")
     args = parser.parse_args(argv)
@@ -220,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         LOG.info("playing %s (%d frames) on %s at %.2f Hz, %s QoS%s", source.path, source.count, args.topic, rate,
                  args.qos, ", looping" if args.loop else "")
         try:
-            summary = play(source, camera.publish, rate, loop=args.loop, max_frames=args.max_frames)
+            printer = (lambda index, stamp: print(f"frame {index} stamp {stamp}", flush=True)) if args.print_stamps else None
+            summary = play(source, camera.publish, rate, loop=args.loop, max_frames=args.max_frames, on_frame=printer)
         except KeyboardInterrupt:
             print("play: interrupted", file=sys.stderr)
             return 0
