@@ -198,7 +198,12 @@ def build_models(config: PoseConfig) -> PoseModels:
     """Check, then load, every model the configuration runs."""
     resolve_config(config)
     loader = Loader(config)
-    return PoseModels(config, {mode: loader.model(part.model, part) for mode, part in auto_parts(config).items()})
+    models = {mode: loader.model(part.model, part) for mode, part in auto_parts(config).items()}
+    if config.bottom_up_tiles > 1 and "bottom_up" in models:
+        from pose_ros.core.families.tiling import TiledModel
+
+        models["bottom_up"] = TiledModel(models["bottom_up"])
+    return PoseModels(config, models)
 
 
 def build_estimator(config: PoseConfig) -> PoseModel:
