@@ -183,3 +183,34 @@ def test_similarity_uses_only_joints_visible_in_both_and_falls_back_to_iou():
     half = box + np.array([61.1, 0, 61.1, 0], np.float32)  # shifted by half the width: IoU 1/3
     sim = pose_similarity(kps[None], box[None], hidden[None], half[None], COCO17.oks_sigmas, 0.5)
     assert sim[0, 0] == pytest.approx(box_iou(box[None], half[None])[0, 0]) == pytest.approx(1 / 3, abs=1e-4)
+
+
+def test_stream_second_pass_keeps_tracked_people_through_a_blurred_frame(photos):
+    """Real model, real photo: zidane.jpg sharp, then blurred and darkened (both people now score 0.2-0.45, under
+    person_threshold 0.5). With track_low_score (default 0.1) the stream keeps both on their tracks; without,
+    the blurred frame publishes nobody. A weak person that continues no track is never published: on the first
+    frame only people at or above person_threshold are."""
+    import cv2
+
+    from pose_ros.core.config import PoseConfig
+    from pose_ros.core.pipeline import build_models
+    from pose_ros.core.stream import Frame, PoseStream, StreamConfig
+
+    sharp = cv2.imread(str(photos["zidane.jpg"]))
+    blurred = (cv2.GaussianBlur(sharp, (0, 0), 15) * 0.3).astype(np.uint8)
+    models = build_models(PoseConfig(device="cpu"))
+    weak = models.by_mode["bottom_up"].with_config(PoseConfig(device="cpu", person_threshold=0.1))(blurred)
+    assert len(weak) >= 2 and (weak.scores < 0.5).all()  # the premise: every person found is weak
+
+    published = {}
+    for low in (0.1, 0.0):
+        stream = PoseStream(models, StreamConfig(tracker=TrackerConfig(low_score=low)))
+        first = stream.process(Frame(sharp, 0.0, "cam")).poses
+        second = stream.process(Frame(blurred, 0.1, "cam")).poses
+        published[low] = (first, second)
+    first, second = published[0.1]
+    assert sorted(first.track_ids.tolist()) == [1, 2] and (first.scores >= 0.5).all()
+    assert sorted(second.track_ids.tolist()) == [1, 2] and (second.scores < 0.5).all()
+    assert len(published[0.0][1]) == 0
+    alone = PoseStream(models).process(Frame(blurred, 0.0, "cam")).poses  # nothing to continue: nobody published
+    assert len(alone) == 0
