@@ -214,3 +214,14 @@ def test_stream_second_pass_keeps_tracked_people_through_a_blurred_frame(photos)
     assert len(published[0.0][1]) == 0
     alone = PoseStream(models).process(Frame(blurred, 0.0, "cam")).poses  # nothing to continue: nobody published
     assert len(alone) == 0
+
+
+def test_a_raised_threshold_is_not_bypassed_by_the_second_pass():
+    """A track whose best score (0.8) is under the new threshold (0.95) cannot be continued by weak people."""
+    tracker = PoseTracker()
+    p, _ = frame([person(1, 300, 300)])
+    assert tracker.update(Poses(p.boxes, np.array([0.8], np.float32), p.keypoints, COCO17), 0.0, None,
+                          0.5).track_ids.tolist() == [1]
+    again = Poses(p.boxes, np.array([0.8], np.float32), p.keypoints, COCO17)
+    assert tracker.update(again, 0.1, None, 0.95).track_ids.tolist() == [-1]
+    assert tracker.update(again, 0.2, None, 0.5).track_ids.tolist() == [1]  # back to 0.5: the track goes on

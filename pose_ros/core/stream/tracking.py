@@ -26,8 +26,9 @@ devtools/fixtures; the numbers are in README "Tracking" and DEVELOPERS.md):
   person who stopped while unseen.
 * Two passes (ByteTrack's idea): people scoring at least ``new_track_score`` (an argument of ``update``: the
   stream passes person_threshold when ``low_score`` lets weaker people through) are matched first; the others
-  (a person half hidden, blurred, far) may then continue a track left unmatched, but never start one: they
-  are reported untracked (-1) and the stream drops them.
+  (a person half hidden, blurred, far) may then continue a track left unmatched whose best score reached
+  ``new_track_score`` (so raising person_threshold live does not keep weaker people published), but never
+  start one: they are reported untracked (-1) and the stream drops them.
 * Time, not frames: ``update`` takes the frame's stamp; a track unseen for more than ``max_age`` seconds is
   dropped before matching, so a camera gap of a few seconds starts afresh whatever the frame rate. Without a
   stamp, frames count as 1/30 s apart.
@@ -123,7 +124,7 @@ class PoseTracker:
 
     Track state is kept as parallel arrays over the T live tracks:
     ``_boxes`` (T, 4), ``_kps`` (T, K, 3) last seen pose, ``_vel`` (T, 2) box-centre velocity in pixels
-    per second, ``_hits`` (T,) frames seen, ``_seen`` (T,) stamp last seen, ``_ids`` (T,) reported id
+    per second, ``_hits`` (T,) frames seen, ``_best`` (T,) best person score, ``_seen`` (T,) stamp last seen, ``_ids`` (T,) reported id
     (-1 while tentative).
     """
 
@@ -141,6 +142,7 @@ class PoseTracker:
         self._kps = np.zeros((0, 0, 3), np.float64)
         self._vel = np.zeros((0, 2), np.float64)
         self._hits = np.zeros(0, np.int64)
+        self._best = np.zeros(0, np.float64)
         self._seen = np.zeros(0, np.float64)
         self._ids = np.zeros(0, np.int32)
 
@@ -179,8 +181,11 @@ class PoseTracker:
         free = np.ones(len(self._ids), bool)
         if n and len(self._ids):
             sim = self._similarity(det_kps, det_boxes, now)
-            for people in (np.flatnonzero(strong), np.flatnonzero(~strong)):  # ByteTrack's two passes
-                tracks = np.flatnonzero(free)
+            # ByteTrack's two passes; a weak person may only continue a track that was once a person by the
+            # current threshold (a live raise of person_threshold must not keep weaker people published).
+            for people, eligible in ((np.flatnonzero(strong), free),
+                                     (np.flatnonzero(~strong), self._best >= new_track_score)):
+                tracks = np.flatnonzero(free & eligible)
                 if not len(people) or not len(tracks):
                     continue
                 part = sim[np.ix_(tracks, people)]
@@ -189,6 +194,8 @@ class PoseTracker:
                 det_track[people[cols[keep]]] = tracks[rows[keep]]
                 free[tracks[rows[keep]]] = False
             self._update_matched(det_track, det_boxes, det_kps, now)
+            matched = det_track >= 0
+            self._best[det_track[matched]] = np.maximum(self._best[det_track[matched]], poses.scores[matched])
         # Tentative tracks that missed this frame are dropped.
         alive = (self._ids >= 0) | ~free
         remap = np.cumsum(alive) - 1
@@ -203,6 +210,7 @@ class PoseTracker:
             self._kps = np.concatenate([self._kps, det_kps[new]])
             self._vel = np.concatenate([self._vel, np.zeros((len(new), 2))])
             self._hits = np.concatenate([self._hits, np.ones(len(new), np.int64)])
+            self._best = np.concatenate([self._best, poses.scores[new].astype(np.float64)])
             self._seen = np.concatenate([self._seen, np.full(len(new), now)])
             self._ids = np.concatenate([self._ids, np.full(len(new), -1, np.int32)])
 
@@ -252,7 +260,7 @@ class PoseTracker:
         self._seen[rows] = now
 
     def _keep(self, alive: np.ndarray) -> None:
-        for name in ("_boxes", "_kps", "_vel", "_hits", "_seen", "_ids"):
+        for name in ("_boxes", "_kps", "_vel", "_hits", "_best", "_seen", "_ids"):
             setattr(self, name, getattr(self, name)[alive])
 
 
