@@ -12,7 +12,7 @@ from ros_harness import Collector, RosHarness, image_msg, stamp_ns
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 ZOO = ["yolo11n_pose_320", "yolo11n_pose_480", "yolo11n_pose_640", "posenet", "movenet_multipose",
-       "movenet_lightning", "movenet_thunder", "blazepose_lite", "blazepose_heavy"]
+       "movenet_lightning", "movenet_thunder", "blazepose_lite", "blazepose_heavy", "far_field"]
 
 
 @pytest.mark.parametrize("profile", ZOO)
