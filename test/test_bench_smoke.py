@@ -196,7 +196,7 @@ def test_markdown_report_has_every_section_table():
     assert "| 8 | bottom_up | 8 | **68.0** | 8 | 88.0 | 8 | 68.0 | 1.00x |" in text  # auto at 8 people
     assert "| hard: look-alikes | 6 | 45 | 4 | 10 | **14** | 54 |" in text
     assert "| 10000 frames of 640x480 | 10000 | 0 | 350.0 | 352.0 | **0.57 %** | yes |" in text
-    assert "## 14. A real street video" in text
+    assert "## 15. A real street video" in text
     assert "| far_field | 10 Hz | 795 | 700 | 95 | 420.0 | 610.0 | 4.80 | 30 | 2 |" in text
     # every table row has as many cells as its header
     for block in text.split("\n\n"):

@@ -83,7 +83,8 @@ def resolve_model(name: str, model_dir: Path | None = None, verify: bool = True)
     specs = load_manifest(model_dir)
     if name not in specs:
         raise ModelError(f"unknown model {name!r}; installed: {', '.join(sorted(specs)) or 'none'} "
-                         f"(in {model_dir}). Install the models with: {INSTALL_COMMAND}")
+                         f"(in {model_dir}). Install it with: make models ARGS=\"--only {name}\" (a profile's "
+                         f"models: ARGS=\"--profile NAME\"; every model: {INSTALL_COMMAND})")
     spec = specs[name]
     if not spec.path.is_file():
         raise ModelError(f"model file {spec.path} for {name!r} is missing; install it with: {INSTALL_COMMAND}")

@@ -10,6 +10,7 @@ import numpy as np
 
 from pose_ros.core.config import ConfigError, PoseConfig
 from pose_ros.core.families import FAMILIES, Family, PoseModel
+from pose_ros.core.families.base import warm_up
 from pose_ros.core.families.loading import Loader
 from pose_ros.core.models import ModelError, ModelSpec
 from pose_ros.core.skeletons import Skeleton, get_skeleton, keypoint_mapping
@@ -92,6 +93,18 @@ def _check_detector(config: PoseConfig, loader: Loader, family: Family) -> Model
 MODEL_SETTINGS = ("model", "detector", "bottom_up_model")
 
 
+def _profile_hint(name: str) -> str:
+    """For a model name that is really a profile's (the names of model:= at launch): how to switch to it."""
+    from pose_ros.core.profiles import available_profiles
+
+    profiles = available_profiles()
+    if name in profiles:
+        return (f". {name!r} is a profile (config/{name}.yaml), which sets the mode, the models and their "
+                f"thresholds together: set the profile parameter (or --profile) to it instead. Profiles: "
+                f"{', '.join(profiles)}")
+    return f". Profiles (set with the profile parameter): {', '.join(profiles)}" if profiles else ""
+
+
 def check_model_names(config: PoseConfig, changed: Collection[str]) -> None:
     """The manifest has the models named by the settings in ``changed``, used by the mode or not: a typo is
     reported where it is made (``detector`` set in bottom_up mode, say), naming the setting."""
@@ -101,7 +114,7 @@ def check_model_names(config: PoseConfig, changed: Collection[str]) -> None:
             try:
                 loader.spec(getattr(config, setting))
             except ModelError as err:
-                raise ModelError(f"{setting}: {err}") from None
+                raise ModelError(f"{setting}: {err}{_profile_hint(getattr(config, setting))}") from None
 
 
 def complete_config(config: PoseConfig, changed: Collection[str]) -> tuple[PoseConfig, list[str]]:
@@ -188,10 +201,10 @@ class PoseModels:
         devices = sorted({v for k, v in self.status().items() if k.endswith("device")})
         return f"{' / '.join(parts)}, {self.skeleton.name}, mode {self.config.mode}, on {'; '.join(devices)}"
 
-    def warm_up(self) -> None:
-        """One inference per model on a blank frame, so the first real frame is not slow (lazy allocations)."""
-        for model in self.by_mode.values():
-            model(np.zeros((480, 640, 3), np.uint8))
+    def warm_up(self) -> list[str]:
+        """Every model at its smallest and largest batch, then once on a blank frame (families.base.warm_up), so
+        no real frame pays for engine builds or lazy allocations. Returns the lines logged."""
+        return warm_up(self.by_mode.values(), np.zeros((480, 640, 3), np.uint8))
 
 
 def build_models(config: PoseConfig) -> PoseModels:

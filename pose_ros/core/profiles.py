@@ -3,6 +3,7 @@ same configurations as ``ros2 launch pose_ros pose.launch.xml model:=<name>``.""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,15 @@ from pose_ros.core.settings import ConfigError
 
 
 def config_dirs() -> list[Path]:
-    """Where profiles live: the source checkout's config/, then each ament prefix's share/pose_ros/config."""
+    """Where profiles live: the source checkout's config/, each ament prefix's share/pose_ros/config (a colcon
+    install), then this Python environment's share/pose_ros/config (``pip install .``: setup.cfg's data_files)."""
     dirs = [Path(__file__).resolve().parents[2] / "config"]
     for prefix in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep):
         if prefix:
             dirs.append(Path(prefix) / "share" / "pose_ros" / "config")
-    return [d for d in dirs if d.is_dir()]
+    dirs.append(Path(sys.prefix) / "share" / "pose_ros" / "config")
+    unique = list(dict.fromkeys(dirs))
+    return [d for d in unique if d.is_dir()]
 
 
 def available_profiles() -> list[str]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,7 @@ from pose_ros.core.runtime.backend import Backend
 from pose_ros.core.runtime.timing import StageTimer
 from pose_ros.core.skeletons import Skeleton
 
+LOG = logging.getLogger(__name__)
 # How a family finds people, for documentation and messages ("paradigms", as the README names them).
 PARADIGMS = {
     "one_stage": "one-stage: finds each person's box and regresses its keypoints in one pass",
@@ -109,6 +111,10 @@ class PoseModel:
         """What this model is and where it runs, for the node's /diagnostics and log."""
         return {"model": f"{self.name} ({self.family}, {self.paradigm.replace('_', '-')})", **self.backend.status()}
 
+    def backends(self) -> list[Backend]:
+        """The backends one call runs (a top-down model's detector's first), for the warm-up."""
+        return [self.backend]
+
 
 class TopDownModel(PoseModel):
     """A top-down family: ``detector`` (any PoseModel: a person detector, or a bottom-up model whose people it
@@ -128,6 +134,32 @@ class TopDownModel(PoseModel):
     def status(self) -> dict[str, str]:
         detector = self.detector.status()
         return {**super().status(), "detector": f"{detector['model']} on {detector['device']}"}
+
+    def backends(self) -> list[Backend]:
+        return [*self.detector.backends(), self.backend]
+
+
+def warm_up(models: Iterable[PoseModel], image: np.ndarray) -> list[str]:
+    """Run each model once on ``image`` (its own buffers, torch pre-processing), then every backend of ``models``
+    (once each, whatever roles it plays) at the batches it is run with that this did not reach (OrtBackend.
+    warm_batches: on a GPU the smallest and the largest). A blank frame alone never runs a top-down keypoint model
+    (nobody is found) nor a batch above one, so TensorRT engine builds and cuDNN algorithm searches would land on
+    the first person or crowd. Returns the lines it logged, one per backend."""
+    models = list(models)
+    for model in models:
+        model(image)
+    lines, seen = [], set()
+    for backend in (b for model in models for b in model.backends()):
+        warm = getattr(backend, "warm_up", None)
+        if id(backend) in seen or warm is None:
+            continue
+        seen.add(id(backend))
+        runs = [f"batch {batch} " + (f"{seconds * 1000:.0f} ms" if seconds is not None else "(by the first frame)")
+                for batch, seconds in warm()]
+        name = getattr(backend, "name", type(backend).__name__)
+        lines.append(f"warm-up {name} on {backend.providers[0]}: {', '.join(runs) or 'by the first frame (free size)'}")
+        LOG.info("%s", lines[-1])
+    return lines
 
 
 def detector_config(config: PoseConfig) -> PoseConfig:

@@ -26,8 +26,10 @@ class Loader:
         if spec.path not in self._backends:
             cfg = self.config
             self._backends[spec.path] = OrtBackend(spec.path, BackendOptions(
-                device=cfg.device, threads=cfg.threads, allow_cpu_fallback=cfg.allow_cpu_fallback,
-                fp16=cfg.gpu_fp16, trt_cache_dir=os.path.expanduser(cfg.trt_cache_dir)))
+                device=cfg.device, device_id=cfg.device_id, threads=cfg.threads,
+                allow_cpu_fallback=cfg.allow_cpu_fallback, fp16=cfg.gpu_fp16,
+                trt_cache_dir=os.path.expanduser(cfg.trt_cache_dir), max_batch=cfg.max_batch,
+                import_torch=cfg.preprocess != "opencv", quantization=str(spec.options.get("quantization", ""))))
         return self._backends[spec.path]
 
     def torch_pre(self, backend: OrtBackend) -> TorchPreprocessor | None:
