@@ -1,9 +1,11 @@
 """Command line, no ROS needed:
 
-    python -m pose_ros infer PATH... [--profile NAME | --config FILE] [--json] [--draw DIR] [--any-setting VALUE]
+    python -m pose_ros infer PATH... [--profile NAME | --config FILE] [--json] [--draw DIR] [--out FILE.mp4]
+                                     [--no-progress] [--any-setting VALUE]
 
 PATHs are images (one sequence, in the order given: tracked across them like a camera's frames) or videos
-(each its own sequence). Every setting of the node that concerns the poses is a flag of the same name
+(each its own sequence). ``--out`` writes the drawn poses of a video as a video of the same size and rate;
+``--draw`` writes one drawn image per frame; the JSON gives each result its frame index and, for videos, its time. Every setting of the node that concerns the poses is a flag of the same name
 (--person-threshold for person_threshold), generated from the settings schema; a profile (config/NAME.yaml, as
 ``model:=NAME`` in the launch file) or a parameters file gives the starting values, flags override them.
 The same PoseStream as the node's runs the frames, so the output is what the node would publish.
@@ -25,7 +27,7 @@ from pose_ros.core.config import PoseConfig
 from pose_ros.core.settings import ConfigError, Setting, build, settings_of
 
 LOG = logging.getLogger("pose_ros")
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v")  # as pose_ros.tools.video (cv2 not imported here)
 
 
 def _boolean(text: str) -> bool:
@@ -129,22 +131,15 @@ def _read_image(path: Path):
     return image
 
 
-def _video_frames(path: Path) -> Iterator[tuple[float, object]]:
-    """(time s, BGR frame) of a video file, in order."""
-    import cv2
+def _video_frames(path: Path) -> Iterator[tuple[int, float, object]]:
+    """(frame index, time s, BGR frame) of a video file, in order."""
+    from pose_ros.tools.video import VideoError, read_video
 
     _check_path(path)
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise InputError(f"cannot open video {path}")
     try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                return
-            yield capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0, frame
-    finally:
-        capture.release()
+        yield from read_video(path)
+    except VideoError as err:
+        raise InputError(str(err)) from None
 
 
 def _check_draw_dir(draw: Path) -> None:
@@ -156,62 +151,138 @@ def _check_draw_dir(draw: Path) -> None:
         raise ConfigError(f"--draw {draw}: not writable")
 
 
-def _sequences(paths: list[Path]) -> Iterator[tuple[str, Iterator]]:
-    """(name, frames) per sequence: all images as one (in order), each video alone. A frame is
-    (label, stamp_s, image or InputError)."""
+class _Sequence:
+    """One sequence of frames: all images (in order) or one video. A frame is
+    (label, index, time s or None, image or InputError)."""
+
+    def __init__(self, name: str, frames: Iterator, video: Path | None = None):
+        self.name, self.frames, self.video = name, frames, video
+
+    @property
+    def total(self) -> int:
+        """Frames expected (the video container's count; 0 when unknown)."""
+        if self.video is None:
+            return 0
+        from pose_ros.tools.video import VideoError, video_info
+
+        try:
+            return max(video_info(self.video).frames, 0)
+        except VideoError:
+            return 0
+
+
+def _sequences(paths: list[Path]) -> Iterator[_Sequence]:
     images = [p for p in paths if p.suffix.lower() not in VIDEO_SUFFIXES]
 
     def image_frames():
         for i, path in enumerate(images):
             try:
-                yield str(path), float(i), _read_image(path)
+                yield str(path), i, None, _read_image(path)
             except InputError as err:
-                yield str(path), float(i), err
+                yield str(path), i, None, err
 
     if images:
-        yield "images", image_frames()
+        yield _Sequence("images", image_frames())
     for video in (p for p in paths if p.suffix.lower() in VIDEO_SUFFIXES):
         def video_frames(video=video):
             try:
-                for n, (stamp, image) in enumerate(_video_frames(video)):
-                    yield f"{video}#{n}", stamp, image
+                for n, stamp, image in _video_frames(video):
+                    yield f"{video}#{n}", n, stamp, image
             except InputError as err:
-                yield str(video), 0.0, err
-        yield str(video), video_frames()
+                yield str(video), 0, None, err
+        yield _Sequence(str(video), video_frames(), video)
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    """--out needs exactly one video among the PATHs and a video file type OpenCV writes."""
+    from pose_ros.tools.video import FOURCCS
+
+    videos = [p for p in args.images if p.suffix.lower() in VIDEO_SUFFIXES]
+    if len(videos) != 1 or len(videos) != len(args.images):
+        raise ConfigError(f"--out {args.out}: give exactly one video PATH (got {len(args.images)} paths, "
+                          f"{len(videos)} videos)")
+    if args.out.suffix.lower() not in FOURCCS:
+        raise ConfigError(f"--out {args.out}: unknown video type; valid: {', '.join(FOURCCS)}")
+    if args.out.resolve() == videos[0].resolve():
+        raise ConfigError(f"--out {args.out} is the input video")
+
+
+def _open_out(args: argparse.Namespace, video: Path, first_image):
+    """The --out writer: the input's size and frame rate."""
+    from pose_ros.tools.video import VideoError, VideoSink, video_info
+
+    try:
+        fps = video_info(video).fps or 10.0
+        sink = VideoSink(args.out, fps, (first_image.shape[1], first_image.shape[0]))
+    except VideoError as err:
+        raise ConfigError(f"--out: {err}") from None
+    LOG.info("writing %s (%s, %dx%d, %.2f fps)", args.out, sink.fourcc, *sink.size, fps)
+    return sink
+
+
+def _draw_name(label: str, index: int, video: Path | None) -> str:
+    """One file per frame: ``<video stem>_<index>_poses.jpg`` for a video, ``<image stem>_poses.jpg`` for an image."""
+    if video is not None:
+        return f"{video.stem}_{index:06d}_poses.jpg"
+    return Path(label).stem + "_poses.jpg"
 
 
 def _infer(args: argparse.Namespace) -> int:
+    import time
+
     import cv2
 
     from pose_ros.core.annotators import draw_poses
     from pose_ros.core.stream import Frame, PoseStream
+    from pose_ros.tools.video import ProgressPrinter
 
     stream_config = stream_config_from_args(args)
     if args.draw:
         _check_draw_dir(args.draw)
+    if args.out:
+        _check_out(args)
     models = configure_from_args(args)
     results, failed = [], 0
-    for name, frames in _sequences(args.images):
-        stream = PoseStream(models, stream_config, name=name)
-        for label, stamp, image in frames:
-            if isinstance(image, InputError):
-                LOG.error("%s", image)
-                failed += 1
-                continue
-            result = stream.process(Frame(image, stamp, name))
-            poses = result.poses
-            results.append({"image": label, "model": result.model, "mode": result.mode, **poses.to_dict()})
-            if args.draw:
-                out = args.draw / (Path(label.replace("#", "_")).stem + "_poses.jpg")
-                if not cv2.imwrite(str(out), draw_poses(image, poses)):
-                    LOG.error("cannot write %s", out)
+    # Progress on stderr, unless the per-frame listing goes to the same terminal.
+    show_progress = not args.no_progress and (args.json or not sys.stdout.isatty())
+    for sequence in _sequences(args.images):
+        stream = PoseStream(models, stream_config, name=sequence.name)
+        printer = ProgressPrinter(label=Path(sequence.name).name, after_s=3.0) if show_progress else None
+        total, done, start, sink = sequence.total, 0, time.perf_counter(), None
+        try:
+            for label, index, time_s, image in sequence.frames:
+                done += 1
+                if isinstance(image, InputError):
+                    LOG.error("%s", image)
                     failed += 1
-            if not args.json:
-                timing = ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in result.stages.items())
-                print(f"{label}: {len(poses)} people ({timing})")
-                for box, score, track in zip(poses.boxes, poses.scores, poses.track_ids):
-                    ident = f"#{track} " if track >= 0 else ""
-                    print(f"  {ident}score {score:.2f} box [{', '.join(f'{v:.1f}' for v in box)}]")
+                    continue
+                result = stream.process(Frame(image, float(index) if time_s is None else time_s, sequence.name))
+                poses = result.poses
+                results.append({"image": label, "frame": index, "time_s": time_s, "model": result.model,
+                                "mode": result.mode, **poses.to_dict()})
+                drawn = draw_poses(image, poses) if args.draw or args.out else None
+                if args.draw:
+                    out = args.draw / _draw_name(label, index, sequence.video)
+                    if not cv2.imwrite(str(out), drawn):
+                        LOG.error("cannot write %s", out)
+                        failed += 1
+                if args.out:
+                    sink = sink or _open_out(args, sequence.video, image)
+                    sink.write(drawn)
+                if not args.json:
+                    timing = ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in result.stages.items())
+                    print(f"{label}: {len(poses)} people ({timing})")
+                    for box, score, track in zip(poses.boxes, poses.scores, poses.track_ids):
+                        ident = f"#{track} " if track >= 0 else ""
+                        print(f"  {ident}score {score:.2f} box [{', '.join(f'{v:.1f}' for v in box)}]")
+                if printer is not None:
+                    printer(done, total, time.perf_counter() - start)
+        finally:
+            if printer is not None:
+                printer.finish()
+            if sink is not None:
+                sink.close()
+                LOG.info("wrote %s: %d frames", args.out, sink.frames)
     if args.json:
         json.dump({"results": results}, sys.stdout, indent=None if len(results) > 1 else 2)
         print()
@@ -224,7 +295,12 @@ def main(argv: list[str] | None = None) -> int:
     infer = sub.add_parser("infer", help="run the pose stream on image or video files")
     infer.add_argument("images", nargs="+", type=Path, metavar="PATH", help="image files (one sequence) or videos")
     infer.add_argument("--json", action="store_true", help="print the poses as JSON")
-    infer.add_argument("--draw", metavar="DIR", type=Path, help="write overlay images into DIR")
+    infer.add_argument("--draw", metavar="DIR", type=Path,
+                       help="write overlay images into DIR (one per frame: <video>_<frame>_poses.jpg)")
+    infer.add_argument("--out", metavar="FILE", type=Path,
+                       help="write the overlays of the (one) video PATH as a video of the same size and rate "
+                            "(.mp4, .avi, ...)")
+    infer.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     add_config_arguments(infer)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(levelname)s: %(message)s", stream=sys.stderr)

@@ -121,6 +121,9 @@ def _results():
                                 for size, mb, kb in (("640x480", 0.92, 87.0), ("1920x1080", 6.22, 351.0))
                                 for variant, e2e in (("raw", 63.0 + 4 * mb), ("compressed, reduced decode", 70.0),
                                                      ("compressed, full decode", 70.0 + mb))]},
+        "video": {"video": "vtest.avi", "frames": 795,
+                  "rows": [{"config": "far_field", "rate_hz": 10.0, "published": 795, "answered": 700, "dropped": 95,
+                            "p50_ms": 420.0, "p99_ms": 610.0, "people_per_frame": 4.8, "ids": 30, "rebirths": 2}]},
         "stress": {"date": "2026-01-01 00:00", "overload_not_delivered": 2700,
                    "overload": {"seconds": 30.0, "rate_hz": 100.0, "size": "1920x1080", "published": 3000,
                                 "answered": 200, "dropped_by_node": 100,
@@ -193,6 +196,8 @@ def test_markdown_report_has_every_section_table():
     assert "| 8 | bottom_up | 8 | **68.0** | 8 | 88.0 | 8 | 68.0 | 1.00x |" in text  # auto at 8 people
     assert "| hard: look-alikes | 6 | 45 | 4 | 10 | **14** | 54 |" in text
     assert "| 10000 frames of 640x480 | 10000 | 0 | 350.0 | 352.0 | **0.57 %** | yes |" in text
+    assert "## 15. A real street video" in text
+    assert "| far_field | 10 Hz | 795 | 700 | 95 | 420.0 | 610.0 | 4.80 | 30 | 2 |" in text
     # every table row has as many cells as its header
     for block in text.split("\n\n"):
         rows = [line for line in block.splitlines() if line.startswith("|")]

@@ -29,6 +29,8 @@ for other processes to calm down, and it reports how much CPU they took):
   features  mode auto against both fixed modes on the crowd images; tracking id switches, smoothing jitter
             and lag on synthetic sequences of real poses with exact ground truth; their cost per frame
   memory    peak RSS of the node (VmHWM, from the node section) and of `python -m pose_ros infer`
+  video     the real street clip vtest.avi through the node at 10 Hz and 30 Hz per profile (default, far_field,
+            INT8, posenet, blazepose_full_yolo, auto): answered, dropped, latency, people per frame, ids, re-births
 
 Each section is a module of devtools/bench/measure/ returning data; devtools/bench/report/ turns the data into
 the report's tables and prose.
@@ -66,7 +68,7 @@ import numpy as np  # noqa: E402
 from pose_ros.tools.sample_data import ensure_photos  # noqa: E402
 from devtools.bench import report  # noqa: E402
 from devtools.bench.measure import (compressed, crowd, features, memory, node, peers, pipeline, raw,  # noqa: E402
-                                   steady, transport, viewer, zoo)
+                                   steady, transport, video, viewer, zoo)
 from devtools.bench.measure.common import (BENCH, NODE_CONFIGS, PHOTOS, TOOLS_PYTHON, BenchContext,  # noqa: E402
                                            CpuMonitor, cpu_model, loadavg, log, version, wait_for_quiet)
 
@@ -86,6 +88,7 @@ SECTIONS: dict[str, list[tuple]] = {
     "features": [("auto_mode", "features: mode auto", features.measure_auto_mode),
                  ("tracking_smoothing", "features: tracking, smoothing", features.measure_tracking_smoothing)],
     "memory": [("cli_memory", "memory", memory.measure)],
+    "video": [("video", "video", video.measure)],
 }
 
 

@@ -1,4 +1,4 @@
-"""Drawing poses on images (debug overlays). Small annotator objects, kept out of the node."""
+"""Drawing poses on images (debug overlays, videos). Small annotator objects, kept out of the node."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,6 +7,16 @@ import cv2
 import numpy as np
 
 from pose_ros.core.result import Poses
+
+# Box colours by track id (BGR, saturated enough to show on grass, asphalt and skin alike); untracked: grey.
+_PALETTE = ((0, 200, 0), (255, 128, 0), (0, 128, 255), (200, 0, 200), (0, 200, 200), (255, 0, 128),
+            (128, 0, 255), (0, 90, 255), (160, 160, 0), (255, 60, 60))
+_UNTRACKED = (160, 160, 160)
+
+
+def track_color(track: int) -> tuple[int, int, int]:
+    """A colour per track id (the same id keeps its colour across frames)."""
+    return _UNTRACKED if track < 0 else _PALETTE[(int(track) - 1) % len(_PALETTE)]
 
 
 @dataclass(frozen=True)
@@ -34,23 +44,68 @@ class SkeletonAnnotator:
 
 @dataclass(frozen=True)
 class BoxAnnotator:
-    """Person boxes with their score (and track id when tracked)."""
+    """Person boxes, coloured by track id (grey when untracked)."""
 
-    color: tuple[int, int, int] = (0, 200, 0)
     thickness: int = 2
 
     def annotate(self, image: np.ndarray, poses: Poses) -> np.ndarray:
-        for box, score, track in zip(np.round(poses.boxes).astype(np.int32), poses.scores, poses.track_ids):
+        for box, track in zip(np.round(poses.boxes).astype(np.int32), poses.track_ids):
             x0, y0, x1, y1 = (int(v) for v in box)
-            cv2.rectangle(image, (x0, y0), (x1, y1), self.color, self.thickness)
-            label = f"{score:.2f}" if track < 0 else f"#{track} {score:.2f}"
-            cv2.putText(image, label, (x0, max(y0 - 4, 10)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, self.color, 1,
-                        cv2.LINE_AA)
+            cv2.rectangle(image, (x0, y0), (x1, y1), track_color(track), self.thickness)
         return image
 
 
+@dataclass(frozen=True)
+class LabelAnnotator:
+    """``#id score`` labels: dark text on a light box with a border in the track's colour, readable over any
+    background. Each label goes to the first place, of above the box / below it / inside its top / further up,
+    that overlaps neither the image border nor a label already placed (people in a group have adjacent boxes
+    whose labels would otherwise print over each other)."""
+
+    font_scale: float = 0.45
+    text_color: tuple[int, int, int] = (20, 20, 20)
+    fill_color: tuple[int, int, int] = (235, 235, 235)
+    pad: int = 2
+
+    def annotate(self, image: np.ndarray, poses: Poses) -> np.ndarray:
+        h, w = image.shape[:2]
+        placed: list[tuple[int, int, int, int]] = []
+        for box, score, track in zip(poses.boxes, poses.scores, poses.track_ids):
+            text = f"{score:.2f}" if track < 0 else f"#{track} {score:.2f}"
+            (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, self.font_scale, 1)
+            lw, lh = tw + 2 * self.pad, th + base + 2 * self.pad
+            rect = self.place(tuple(float(v) for v in box), lw, lh, w, h, placed)
+            placed.append(rect)
+            x0, y0, x1, y1 = rect
+            cv2.rectangle(image, (x0, y0), (x1, y1), self.fill_color, -1)
+            cv2.rectangle(image, (x0, y0), (x1, y1), track_color(track), 1)
+            cv2.putText(image, text, (x0 + self.pad, y1 - self.pad - base), cv2.FONT_HERSHEY_SIMPLEX,
+                        self.font_scale, self.text_color, 1, cv2.LINE_AA)
+        return image
+
+    @staticmethod
+    def place(box, lw: int, lh: int, w: int, h: int,
+              placed: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+        """Rectangle (x0, y0, x1, y1) of a ``lw`` x ``lh`` label for ``box``, clear of ``placed`` if possible."""
+        bx0, by0, bx1, by1 = (int(round(v)) for v in box)
+        x = min(max(bx0, 0), max(w - lw, 0))
+        tops = [by0 - lh, by1 + 1, by0 + 1] + [by0 - lh * k for k in range(2, 6)] + [by1 + 1 + lh * k for k in range(1, 5)]
+        candidates = [(x, min(max(t, 0), max(h - lh, 0))) for t in tops]
+        for cx, cy in candidates:
+            rect = (cx, cy, cx + lw, cy + lh)
+            if not any(_overlap(rect, other) for other in placed):
+                return rect
+        cx, cy = candidates[0]
+        return cx, cy, cx + lw, cy + lh
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
 def draw_poses(image: np.ndarray, poses: Poses) -> np.ndarray:
-    """Copy of ``image`` with boxes and skeletons drawn (the default overlay)."""
+    """Copy of ``image`` with boxes, skeletons and labels drawn (the default overlay)."""
     canvas = np.array(image, copy=True)
     BoxAnnotator().annotate(canvas, poses)
-    return SkeletonAnnotator().annotate(canvas, poses)
+    SkeletonAnnotator().annotate(canvas, poses)
+    return LabelAnnotator().annotate(canvas, poses)

@@ -29,6 +29,11 @@ class PoseConfig:
     detector: str = setting("blazepose_detector", "person detector of top_down mode, a name of the models manifest")
     detector_tiling: bool = setting(True, "BlazePose's detector also scans overlapping tiles (finds smaller "
                                     "people; ~7 detector runs)")
+    bottom_up_tiles: int = setting(1, "bottom-up models also run on N x N overlapping tiles of the frame (finds "
+                                      "smaller people; N*N + 1 model runs a frame); 1: the whole frame only",
+                                   change="reload", low=1, high=4)
+    tile_overlap: float = setting(0.25, "overlap of neighbouring tiles, as a fraction of a tile side",
+                                  change="reload", low=0.0, high=0.75)
     skeleton: str = setting("coco17", "published layout: coco17, or the model's own (blazepose33 for BlazePose)")
     device: str = setting("auto", "where the models run; a missing GPU falls back to the CPU (logged)",
                           choices=DEVICES)

@@ -252,6 +252,10 @@ def build_models(config: PoseConfig, plan: Plan | None = None) -> PoseModels:
         if resolved.detector is not None:
             detector = FAMILIES[resolved.detector.family].make(resolved.detector, loader, detector_config(part))
         by_mode[mode] = resolved.family.make(resolved.model, loader, part, detector)
+    if config.bottom_up_tiles > 1 and "bottom_up" in by_mode:
+        from pose_ros.core.families.tiling import TiledModel
+
+        by_mode["bottom_up"] = TiledModel(by_mode["bottom_up"])
     return PoseModels(config, by_mode)
 
 

@@ -12,6 +12,9 @@ default) holds, under ``--output-ns`` (default ``/pose_node``, the node's own na
                                                  written at the source message's log time
   <ns>/debug_image    sensor_msgs/msg/Image      with --overlay: bgr8 drawing of the poses, same header
 
+``--out-video FILE.mp4`` also writes the same drawings as a video (the size of the first frame, the topic's
+rate as the bag's log times give it, or ``--video-fps``); see :mod:`pose_ros.tools.video` for the codecs.
+
 The input topic may be sensor_msgs/msg/Image (any encoding of :func:`pose_ros.core.imaging.bgr_from_raw`)
 or sensor_msgs/msg/CompressedImage. A frame that cannot be read (bad CDR, wrong step, unknown encoding,
 undecodable JPEG, ...) is counted, logged and skipped; the rest are annotated.
@@ -35,7 +38,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Callable
 
 from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
 from rosbags.rosbag2 import StoragePlugin, Writer
@@ -49,6 +52,8 @@ from pose_ros.core.skeletons import Skeleton
 from pose_ros.core.stream import Frame, PoseStream, StreamConfig, StreamResult
 from pose_ros.tools.bags import (COMPRESSED_TYPE, IMAGE_TYPE, BagError, image_connections, image_msg, open_bag,
                                  typestore)
+from pose_ros.tools.video import FOURCCS as VIDEO_FOURCCS
+from pose_ros.tools.video import ProgressPrinter, VideoError, VideoSink  # noqa: F401 - ProgressPrinter re-exported
 
 LOG = logging.getLogger("pose_ros.annotate")
 
@@ -110,47 +115,6 @@ def decode_frame(store, raw: bytes, msgtype: str, min_long_side: int = 0):
 ProgressCallback = Callable[[int, int, float], None]  # (frames done, total frames, seconds since start)
 
 
-class ProgressPrinter:
-    """Prints ``annotate: 37/120 frames, 9.8 fps, ETA 8 s``: on a terminal one line updated in place (a few
-    times a second), otherwise (logs, pipes) a new line every ``interval_s`` seconds."""
-
-    def __init__(self, stream: TextIO | None = None, tty: bool | None = None, interval_s: float | None = None):
-        self.stream = stream if stream is not None else sys.stderr
-        self.tty = self.stream.isatty() if tty is None else tty
-        self.interval_s = interval_s if interval_s is not None else (0.25 if self.tty else 5.0)
-        self._due = self.interval_s
-        self._drawn = False
-
-    @staticmethod
-    def format(done: int, total: int, elapsed_s: float) -> str:
-        fps = done / elapsed_s if elapsed_s > 0 else 0.0
-        eta = f"ETA {max(total - done, 0) / fps:.0f} s" if fps > 0 else "ETA ?"
-        return f"annotate: {done}/{total} frames, {fps:.1f} fps, {eta}"
-
-    def __call__(self, done: int, total: int, elapsed_s: float) -> None:
-        last = done >= total
-        if last and not self.tty:
-            return  # the final summary follows
-        if elapsed_s < self._due and not last:
-            return
-        while self._due <= elapsed_s:
-            self._due += self.interval_s
-        line = self.format(done, total, elapsed_s)
-        if self.tty:
-            self.stream.write("\r" + line + "\x1b[K")
-            self._drawn = True
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        """End the in-place line (so what follows starts on a fresh one)."""
-        if self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._drawn = False
-
-
 # --- annotation ----------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -165,6 +129,7 @@ class AnnotateSummary:
     failures: dict[str, int] = field(default_factory=dict)  # kind (ImageDecodeError.kind, "processing") -> count
     overlays: int = 0
     seconds: float = 0.0  # wall time of the frame loop (model loading excluded)
+    video_frames: int = 0  # frames written to the --out-video file
 
     @property
     def failed(self) -> int:
@@ -178,7 +143,8 @@ class AnnotateSummary:
         failed = ", ".join(f"{kind} {n}" for kind, n in sorted(self.failures.items()))
         return (f"annotate: {self.frames} frames, {self.annotated} annotated, {self.people} people, "
                 f"{self.failed} failed{f' ({failed})' if failed else ''}, {self.seconds:.1f} s, "
-                f"{self.fps:.1f} fps -> {self.output}")
+                f"{self.fps:.1f} fps -> {self.output}"
+                + (f" (+ {self.video_frames} video frames)" if self.video_frames else ""))
 
 
 @dataclass(frozen=True)
@@ -196,11 +162,14 @@ class OutputTopics:
 def annotate_bag(in_bag: Path | str, out_bag: Path | str, topic: str, config: PoseConfig, overlay: bool = False,
                  storage: str = "mcap", progress: ProgressCallback | None = None,
                  topics: OutputTopics | None = None, models=None,
-                 stream_config: StreamConfig = StreamConfig(), reduced_jpeg_decode: bool = True) -> AnnotateSummary:
+                 stream_config: StreamConfig = StreamConfig(), reduced_jpeg_decode: bool = True,
+                 video: Path | str | None = None, video_fps: float | None = None) -> AnnotateSummary:
     """Run every message of ``topic`` in ``in_bag``, in order, through a PoseStream (tracking and smoothing as
     ``stream_config`` says, as the node's camera stream); write the poses (and overlays) to the new bag
     ``out_bag``. ``models`` (built from ``config`` when None) lets a caller reuse loaded models;
-    ``reduced_jpeg_decode`` as the node's parameter (JPEG frames decoded at the size the model needs). Raises :class:`AnnotateError` for unusable arguments, ConfigError / ModelError for the
+    ``reduced_jpeg_decode`` as the node's parameter (JPEG frames decoded at the size the model needs); ``video``:
+    also write the drawings into this video file, at ``video_fps`` (default: the rate of the topic's log times).
+    Raises :class:`AnnotateError` for unusable arguments, ConfigError / ModelError for the
     configuration; a partly written output is removed on any error."""
     in_bag, out_bag = Path(in_bag), Path(out_bag)
     topics = topics or OutputTopics.under()
@@ -208,6 +177,8 @@ def annotate_bag(in_bag: Path | str, out_bag: Path | str, topic: str, config: Po
         raise AnnotateError(f"storage {storage!r} is not valid; valid: {', '.join(STORAGES)}")
     if out_bag.exists():
         raise AnnotateError(f"output {out_bag} exists already; not overwriting (remove it or choose another)")
+    if video is not None and Path(video).suffix.lower() not in VIDEO_FOURCCS:
+        raise AnnotateError(f"--out-video {video}: unknown video type; valid: {', '.join(VIDEO_FOURCCS)}")
     store = typestore()
     reader = open_bag(in_bag)
     try:
@@ -221,8 +192,13 @@ def annotate_bag(in_bag: Path | str, out_bag: Path | str, topic: str, config: Po
             LOG.info("loaded %s in %.1f s", models.describe(), time.perf_counter() - t0)
         stream = PoseStream(models, stream_config, name=topic)
         min_side = models.useful_long_side if reduced_jpeg_decode else 0
-        return _annotate(reader, store, conns, total, in_bag, out_bag, topic, stream, overlay, storage,
-                         progress, topics, min_side)
+        sink = _VideoOut(Path(video), video_fps or _topic_rate(reader, conns, total)) if video is not None else None
+        try:
+            return _annotate(reader, store, conns, total, in_bag, out_bag, topic, stream, overlay, storage,
+                             progress, topics, min_side, sink)
+        finally:
+            if sink is not None:
+                sink.close()
     finally:
         reader.close()
 
@@ -234,8 +210,62 @@ def _failed(failures: Counter, kind: str, index: int, log_time: int, reason: str
         LOG.warning("frame %d (log time %d) skipped: %s%s", index, log_time, reason, more)
 
 
+def _topic_rate(reader, conns, total: int) -> float:
+    """Frames per second of the image topic from its messages' log times (10 when it cannot be told)."""
+    times = [log_time for _, log_time, _ in reader.messages(connections=conns)] if total > 1 else []
+    if len(times) < 2:
+        return 10.0
+    step = float(np.median(np.diff(np.sort(np.array(times, np.int64))))) / 1e9
+    return 1.0 / step if step > 0 else 10.0
+
+
+class _VideoOut:
+    """The --out-video file, opened at the first frame (its size is the video's; later frames of another size
+    are scaled to it, with a warning)."""
+
+    def __init__(self, path: Path, fps: float):
+        self.path, self.fps = path, fps
+        self.sink: VideoSink | None = None
+        self._warned = False
+
+    def write(self, image: np.ndarray) -> None:
+        import cv2
+
+        if self.sink is None:
+            try:
+                self.sink = VideoSink(self.path, self.fps, (image.shape[1], image.shape[0]))
+            except VideoError as err:
+                raise AnnotateError(str(err)) from None
+            LOG.info("writing %s (%s, %dx%d, %.2f fps)", self.path, self.sink.fourcc, *self.sink.size, self.fps)
+        if (image.shape[1], image.shape[0]) != self.sink.size:
+            if not self._warned:
+                LOG.warning("frame size %dx%d differs from the video's %dx%d: scaled", image.shape[1],
+                            image.shape[0], *self.sink.size)
+                self._warned = True
+            image = cv2.resize(image, self.sink.size)
+        self.sink.write(image)
+
+    @property
+    def frames(self) -> int:
+        return self.sink.frames if self.sink is not None else 0
+
+    def close(self) -> None:
+        if self.sink is not None:
+            self.sink.close()
+
+
+def _full_size(image: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
+    """A frame decoded at reduced size, back at the camera's size (the poses are in its pixels)."""
+    import cv2
+
+    if scale == (1.0, 1.0):
+        return image
+    h, w = image.shape[:2]
+    return cv2.resize(image, (int(round(w * scale[0])), int(round(h * scale[1]))))
+
+
 def _annotate(reader, store, conns, total, in_bag, out_bag, topic, stream: PoseStream, overlay, storage, progress,
-              topics: OutputTopics, min_side: int) -> AnnotateSummary:
+              topics: OutputTopics, min_side: int, video: _VideoOut | None = None) -> AnnotateSummary:
     models = stream.models
     frames = annotated = people = overlays = 0
     failures: Counter[str] = Counter()
@@ -274,11 +304,14 @@ def _annotate(reader, store, conns, total, in_bag, out_bag, topic, stream: PoseS
                                                                            POSES_TYPE))
                     annotated += 1
                     people += len(poses)
+                    drawn = (draw_poses(_full_size(image, scale), poses)
+                             if debug_conn is not None or video is not None else None)
                     if debug_conn is not None:
                         writer.write(debug_conn, log_time, store.serialize_cdr(
-                            image_msg(store, draw_poses(image, poses), stamp_ns(header), header.frame_id),
-                            IMAGE_TYPE))
+                            image_msg(store, drawn, stamp_ns(header), header.frame_id), IMAGE_TYPE))
                         overlays += 1
+                    if video is not None:
+                        video.write(drawn)
                 if progress is not None:
                     progress(frames, max(total, frames), time.perf_counter() - start)
     except BaseException:
@@ -287,7 +320,7 @@ def _annotate(reader, store, conns, total, in_bag, out_bag, topic, stream: PoseS
             LOG.error("removed the incomplete output %s", out_bag)
         raise
     return AnnotateSummary(in_bag, out_bag, topic, storage, frames, annotated, people, dict(failures), overlays,
-                           time.perf_counter() - start)
+                           time.perf_counter() - start, video.frames if video is not None else 0)
 
 
 # --- command line -----------------------------------------------------------------------------------------------
@@ -308,6 +341,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output-ns", default=DEFAULT_NS,
                         help="namespace of the output topics, as the node's (default: %(default)s)")
     parser.add_argument("--poses-topic", help="PoseArray topic (default: <output-ns>/poses)")
+    parser.add_argument("--out-video", type=Path, metavar="FILE",
+                        help="also write the drawn poses as a video (.mp4: mp4v/avc1, .avi: MJPG)")
+    parser.add_argument("--video-fps", type=float, metavar="HZ",
+                        help="frame rate of --out-video (default: the topic's rate in the bag)")
     parser.add_argument("--no-progress", action="store_true", help="no progress lines (the summary stays)")
     parser.add_argument("--reduced-jpeg-decode", type=_boolean, default=True, metavar="true|false",
                         help="as the node's reduced_jpeg_decode parameter: decode JPEG frames at 1/2, 1/4 or 1/8 "
@@ -329,7 +366,8 @@ def main(argv: list[str] | None = None) -> int:
         summary = annotate_bag(args.in_bag, args.out_bag, args.topic, models.config, overlay=args.overlay,
                                storage=args.storage, progress=printer, stream_config=stream_config,
                                topics=OutputTopics.under(args.output_ns, args.poses_topic), models=models,
-                               reduced_jpeg_decode=args.reduced_jpeg_decode)
+                               reduced_jpeg_decode=args.reduced_jpeg_decode, video=args.out_video,
+                               video_fps=args.video_fps)
     except (AnnotateError, ConfigError, ModelError) as err:
         LOG.error("%s", err)
         return 2

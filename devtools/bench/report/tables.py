@@ -244,6 +244,17 @@ def steady_table(steady: dict) -> str:
           f"{fmt_own(r['own_p50_ms'])} / {fmt_own(r['own_p99_ms'])}"] for r in steady["rows"]])
 
 
+def video_table(video: dict) -> str:
+    def num(value, spec):
+        return "–" if value is None else format(value, spec)
+
+    return md_table(
+        ["profile", "rate", "frames", "answered", "dropped", "p50 ms", "p99 ms", "people / frame", "ids", "re-births"],
+        [[r["config"], f"{r['rate_hz']:g} Hz", r["published"], r["answered"], r["dropped"], fmt_ms(r["p50_ms"]),
+          fmt_ms(r["p99_ms"]), num(r["people_per_frame"], ".2f"), num(r["ids"], "d"), num(r["rebirths"], "d")]
+         for r in video["rows"]])
+
+
 def fmt_own(value) -> str:
     return "–" if value is None else f"{value:.2f}"
 def transport_tables(transport: dict) -> str:

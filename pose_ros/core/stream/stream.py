@@ -9,8 +9,9 @@ frames (mode auto's decision, tracks, filters, the depth buffer, the last stamp)
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -128,6 +129,8 @@ class PoseStream:
     def models(self, models: PoseModels) -> None:
         """New models (a reload) or thresholds (a live change): mode auto keeps its decision and history."""
         self._models = models
+        low = self.config.tracker.low_score if self.tracker is not None else 0.0
+        self._estimators = _with_low_score(models, low)
         if models.config.mode != "auto":
             self.auto = None
         elif self.auto is None:
@@ -142,8 +145,8 @@ class PoseStream:
 
     @property
     def model(self):
-        """The estimator the next frame goes through."""
-        return self.models.by_mode[self.mode]
+        """The estimator the next frame goes through (bottom-up: down to track_low_score, see finish)."""
+        return self._estimators.by_mode[self.mode]
 
     def use_depth(self, decoder: DepthDecoder, source: str = "the depth input") -> None:
         """From now on, every frame needs a depth frame matched by stamp (buffered with :meth:`add_depth`);
@@ -168,10 +171,14 @@ class PoseStream:
         warnings = self._check_continuity(frame)
         if frame.scale != (1.0, 1.0):
             poses = _scaled(poses, frame.scale)
+        threshold = self.models.config.person_threshold
+        weak = poses.scores < threshold  # people only the tracker's second pass may keep (track_low_score)
         if self.auto is not None:
-            self.auto.update(len(poses))
+            self.auto.update(int((~weak).sum()))
         if self.tracker is not None:
-            poses = self.tracker.update(poses)
+            poses = self.tracker.update(poses, frame.stamp_s, frame.source_hw, threshold)
+            if weak.any():
+                poses = poses[~weak | (poses.track_ids >= 0)]
         if self.smoother is not None:
             poses = self.smoother.update(poses, frame.stamp_s)
         points_3d = self._keypoints_3d(frame, poses)
@@ -218,6 +225,28 @@ class PoseStream:
 
     def status(self) -> dict[str, str]:
         return self.auto.status() if self.auto is not None else {}
+
+
+_LOWERED: dict[int, tuple[weakref.ref, float, PoseModels]] = {}
+
+
+def _with_low_score(models: PoseModels, low: float) -> PoseModels:
+    """``models`` with the bottom-up model reporting people down to ``low`` (when under person_threshold), for the
+    tracker's second pass; top-down models unchanged (a weaker person there costs a keypoint-model crop). One
+    copy per loaded models object, shared by every stream using it, so their frames still batch together."""
+    if not 0.0 < low < models.config.person_threshold or "bottom_up" not in models.by_mode:
+        return models
+    key = id(models)
+    cached = _LOWERED.get(key)
+    if cached is not None and cached[0]() is models and cached[1] == low:
+        return cached[2]
+    for k in [k for k, (ref, _, _) in _LOWERED.items() if ref() is None]:
+        del _LOWERED[k]
+    bottom_up = models.by_mode["bottom_up"]
+    lowered = PoseModels(models.config, {**models.by_mode, "bottom_up": bottom_up.with_config(
+        replace(bottom_up.config, person_threshold=low))})
+    _LOWERED[key] = (weakref.ref(models), low, lowered)
+    return lowered
 
 
 def _scaled(poses: Poses, scale: tuple[float, float]) -> Poses:
