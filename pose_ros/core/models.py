@@ -69,6 +69,15 @@ def load_manifest(model_dir: Path) -> dict[str, ModelSpec]:
                          f"reinstall the models with: {INSTALL_COMMAND}") from err
 
 
+def unavailable_reason(model_dir: Path, name: str) -> str:
+    """Why the models step could not build ``name`` here (its manifest's "unavailable" section), or ""."""
+    try:
+        reason = json.loads((model_dir / "manifest.json").read_text()).get("unavailable", {}).get(name, "")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return reason if isinstance(reason, str) else ""
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -82,6 +91,9 @@ def resolve_model(name: str, model_dir: Path | None = None, verify: bool = True)
     model_dir = Path(model_dir) if model_dir else default_model_dir()
     specs = load_manifest(model_dir)
     if name not in specs:
+        reason = unavailable_reason(model_dir, name)
+        if reason:
+            raise ModelError(f"model {name!r} is not installed in {model_dir}: {reason}")
         raise ModelError(f"unknown model {name!r}; installed: {', '.join(sorted(specs)) or 'none'} "
                          f"(in {model_dir}). Install the models with: {INSTALL_COMMAND}")
     spec = specs[name]

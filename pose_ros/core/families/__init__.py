@@ -3,7 +3,7 @@
 Adding a family = one folder here (pure decoders in ``decode.py``, the estimator on :class:`base.PoseModel` or
 :class:`base.TopDownModel`, a ``Family`` entry with its builder in ``__init__.py``) + one line below.
 """
-from pose_ros.core.families import blazepose, mmpose, movenet, posenet, yolo_pose
+from pose_ros.core.families import blazepose, mmpose, movenet, openpifpaf, posenet, yolo_pose
 from pose_ros.core.families.base import PARADIGMS, Family, PoseModel, TopDownModel
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
@@ -15,6 +15,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     posenet.FAMILY,
     movenet.MULTIPOSE,
     movenet.SINGLEPOSE,
+    openpifpaf.FAMILY,
 )}
 
 __all__ = ["FAMILIES", "PARADIGMS", "Family", "PoseModel", "TopDownModel"]
