@@ -28,6 +28,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 
 import numpy as np
 import torch
@@ -81,7 +82,7 @@ def encode(people_json: str, out: str) -> None:
     np.savez_compressed(out, **result)
 
 
-def decode(fields_npz: str, out: str) -> None:
+def decode(fields_npz: str, out: str, repeat: int = 0) -> None:
     fields = np.load(fields_npz, allow_pickle=False)
     stride = int(fields["stride"])
     cif_meta, caf_meta = head_metas(stride)
@@ -99,6 +100,13 @@ def decode(fields_npz: str, out: str) -> None:
             joints[n, :, 3] = ann.joint_scales
         result[f"joints_{name}"] = joints
         result[f"scores_{name}"] = np.array([ann.score for ann in anns], dtype=np.float64)
+        if repeat:  # seconds per decode (median), the library's whole default path: C++ decoder + Annotations
+            times = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                decoder([torch.from_numpy(fields[f"cif_{name}"]), torch.from_numpy(fields[f"caf_{name}"])])
+                times.append(time.perf_counter() - t0)
+            result[f"seconds_{name}"] = np.array(np.median(times))
     np.savez_compressed(out, **result)
 
 
@@ -132,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("decode")
     p.add_argument("fields_npz")
     p.add_argument("out")
+    p.add_argument("--repeat", type=int, default=0, help="also time each decode this many times (median)")
     p = sub.add_parser("export")
     p.add_argument("out")
     p.add_argument("--width", type=int, default=641)
@@ -142,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "encode":
         encode(args.people_json, args.out)
     elif args.command == "decode":
-        decode(args.fields_npz, args.out)
+        decode(args.fields_npz, args.out, args.repeat)
     else:
         export(args.out, args.width, args.height, args.checkpoint, args.basenet)
     return 0
