@@ -30,11 +30,17 @@ import logging
 import sys
 import time
 
-import numpy as np
-import torch
+from pathlib import Path
 
-import openpifpaf
-from openpifpaf.plugins.coco import constants as coco
+# openpifpaf imports every top-level module named openpifpaf_* on sys.path as a plugin: this folder's own
+# (openpifpaf_env.py, ...) must not be found, so the script's folder leaves sys.path before the import.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import openpifpaf  # noqa: E402
+from openpifpaf.plugins.coco import constants as coco  # noqa: E402
 
 LOG = logging.getLogger("openpifpaf_reference")
 

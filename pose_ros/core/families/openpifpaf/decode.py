@@ -20,7 +20,8 @@ constants are the C++ files' of openpifpaf 0.13.11 (src/openpifpaf/csrc/src/):
    the start joint (L1).
 5. ``NMSKeypoints`` (nms_keypoints.cpp): people by their mean joint value, each joint already covered by a better
    person's same joint multiplied by 1e-5; joints <= 0.15 dropped; people with mean < 0.15 dropped.
-6. ``Annotation.score`` (annotation.py): weights 3, 3, 3, 1, ... (sum 1) on the joint values sorted decreasingly.
+6. ``Annotation.score`` (annotation.py): weights 3, 3, 3, 1, ... (divided by their sum, 23) on the joint values
+   sorted decreasingly.
 
 What is vectorised (numpy over cells and candidates, as the C++ loops over them): the CIF map (one scatter of every
 cell's Gaussian, accumulated in the same float32 order as the C++ loops, so the map is bit-identical), the seeds,
@@ -40,7 +41,6 @@ rounding (test_openpifpaf_parity.py).
 """
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass
 
@@ -50,7 +50,8 @@ import numpy as np
 COCO_PERSON_SKELETON = ((16, 14), (14, 12), (17, 15), (15, 13), (12, 13), (6, 12), (7, 13), (6, 7), (6, 8),
                         (7, 9), (8, 10), (9, 11), (2, 3), (1, 2), (1, 3), (2, 4), (3, 5), (4, 6), (5, 7))
 # COCO_PERSON_SCORE_WEIGHTS, normalised as Annotation does.
-SCORE_WEIGHTS = np.array([3.0] * 3 + [1.0] * 14) / 20.0
+SCORE_WEIGHTS = np.array([3.0] * 3 + [1.0] * 14)
+SCORE_WEIGHTS /= SCORE_WEIGHTS.sum()
 
 F32 = np.float32
 
@@ -164,7 +165,7 @@ def cif_seeds(cif: np.ndarray, stride: int, hr: CifHr, settings: DecoderSettings
     v = (0.9 * hr.value(f, x, y, -1.0).astype(np.float64) + 0.1 * c[f, j, i].astype(np.float64)).astype(F32)
     keep = ~(v.astype(np.float64) < settings.seed_threshold)
     s = (cif[f, 4, j, i] * F32(stride)).astype(F32)
-    order = np.argsort(-v[keep], kind="stable")
+    order = std_sort_descending(v[keep])
     return f[keep][order], np.stack([v, x, y, s], axis=1)[keep][order]
 
 
@@ -267,6 +268,146 @@ class Occupancy:
         return bool(self.map[f, yi, xi])
 
 
+def std_sort_descending(keys: np.ndarray) -> np.ndarray:
+    """The order ``std::sort(..., [](a, b) { return a.v > b.v; })`` leaves elements in, as libstdc++ implements it
+    (introsort: median-of-three quicksort to 16-element runs, heapsort past 2 log2(n) levels, final insertion sort).
+    With distinct keys that is simply the sorted order; with equal keys (exactly equal seeds, on clean fields) the
+    algorithm decides, and which equal seed comes first decides which joint a person grows from."""
+    keys = np.asarray(keys)
+    n = len(keys)
+    if len(np.unique(keys)) == n:
+        return np.argsort(-keys, kind="stable")
+    a = list(zip(keys.tolist(), range(n)))
+
+    def comp(x, y):
+        return x[0] > y[0]
+
+    def adjust_heap(first, hole, length, value):
+        top, child = hole, hole
+        while child < (length - 1) // 2:
+            child = 2 * (child + 1)
+            if comp(a[first + child], a[first + child - 1]):
+                child -= 1
+            a[first + hole] = a[first + child]
+            hole = child
+        if length % 2 == 0 and child == (length - 2) // 2:
+            child = 2 * (child + 1)
+            a[first + hole] = a[first + child - 1]
+            hole = child - 1
+        parent = (hole - 1) // 2
+        while hole > top and comp(a[first + parent], value):
+            a[first + hole] = a[first + parent]
+            hole = parent
+            parent = (hole - 1) // 2
+        a[first + hole] = value
+
+    def heap_sort(first, last):
+        length = last - first
+        for parent in range((length - 2) // 2, -1, -1):
+            adjust_heap(first, parent, length, a[first + parent])
+        while last - first > 1:
+            last -= 1
+            value, a[last] = a[last], a[first]
+            adjust_heap(first, 0, last - first, value)
+
+    def introsort_loop(first, last, depth):
+        while last - first > 16:
+            if depth == 0:
+                heap_sort(first, last)
+                return
+            depth -= 1
+            x, y, z = first + 1, first + (last - first) // 2, last - 1   # move median to first
+            if comp(a[x], a[y]):
+                m = y if comp(a[y], a[z]) else (z if comp(a[x], a[z]) else x)
+            else:
+                m = x if comp(a[x], a[z]) else (z if comp(a[y], a[z]) else y)
+            a[first], a[m] = a[m], a[first]
+            lo, hi = first + 1, last                                  # unguarded partition around a[first]
+            while True:
+                while comp(a[lo], a[first]):
+                    lo += 1
+                hi -= 1
+                while comp(a[first], a[hi]):
+                    hi -= 1
+                if not lo < hi:
+                    break
+                a[lo], a[hi] = a[hi], a[lo]
+                lo += 1
+            introsort_loop(lo, last, depth)
+            last = lo
+
+    def linear_insert(i):
+        value, j = a[i], i - 1
+        while comp(value, a[j]):
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = value
+
+    def insertion_sort(first, last):
+        for i in range(first + 1, last):
+            if comp(a[i], a[first]):
+                value = a[i]
+                a[first + 1:i + 1] = a[first:i]
+                a[first] = value
+            else:
+                linear_insert(i)
+
+    if n > 1:
+        introsort_loop(0, n, 2 * (n.bit_length() - 1))
+        if n > 16:
+            insertion_sort(0, 16)
+            for i in range(16, n):
+                linear_insert(i)
+        else:
+            insertion_sort(0, n)
+    return np.array([index for _, index in a], dtype=np.int64)
+
+
+class StdPriorityQueue:
+    """``std::priority_queue`` (a max-heap on ``key``) as libstdc++ implements it (push_heap / pop_heap / adjust_heap),
+    so entries with equal keys come out in the same order as in OpenPifPaf's C++ (the standard leaves it open, and on
+    fields with exactly equal values the order decides which connection fills a joint first)."""
+
+    def __init__(self):
+        self.items: list = []   # (key, payload)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def _sift_up(self, hole: int, top: int, value) -> None:    # std::__push_heap
+        items = self.items
+        parent = (hole - 1) // 2
+        while hole > top and items[parent][0] < value[0]:
+            items[hole] = items[parent]
+            hole = parent
+            parent = (hole - 1) // 2
+        items[hole] = value
+
+    def push(self, key: float, payload) -> None:
+        self.items.append(None)
+        self._sift_up(len(self.items) - 1, 0, (key, payload))
+
+    def pop(self):
+        items = self.items
+        top = items[0]
+        last = items.pop()
+        n = len(items)
+        if n:                                                  # std::__pop_heap + std::__adjust_heap
+            hole, child = 0, 0
+            while child < (n - 1) // 2:
+                child = 2 * (child + 1)
+                if items[child][0] < items[child - 1][0]:
+                    child -= 1
+                items[hole] = items[child]
+                hole = child
+            if n % 2 == 0 and child == (n - 2) // 2:
+                child = 2 * (child + 1)
+                items[hole] = items[child - 1]
+                hole = child - 1
+            self._sift_up(hole, 0, last)
+        return top
+
+
 class _Grower:
     """CifCaf::_grow and its helpers for one image (cifcaf.cpp): joints are lists [v, x, y, s] of Python floats."""
 
@@ -299,12 +440,10 @@ class _Grower:
         return [v, x, y, s]
 
     def grow(self, joints: list, n_fields: int) -> None:
-        frontier: list = []   # heap of (-max_score, insertion, joint or None, start, end)
+        frontier = StdPriorityQueue()   # max_score -> (joint or None, start, end)
         in_frontier: set = set()
-        counter = 0
 
         def add_from(start_i: int) -> None:
-            nonlocal counter
             max_score = float(F32(math.sqrt(joints[start_i][0])))
             for a, b in self.skeleton:
                 if a == start_i:
@@ -315,23 +454,21 @@ class _Grower:
                     continue
                 if joints[pair[1]][0] > 0.0 or pair in in_frontier:
                     continue
-                heapq.heappush(frontier, (-max_score, counter, None, *pair))
-                counter += 1
+                frontier.push(max_score, (None, *pair))
                 in_frontier.add(pair)
 
         for j in range(len(joints)):
             if joints[j][0] != 0.0:
                 add_from(j)
         while frontier:
-            _, _, joint, start_i, end_i = heapq.heappop(frontier)
+            _, (joint, start_i, end_i) = frontier.pop()
             if joints[end_i][0] > 0.0:
                 continue
             if joint is None:
                 joint = self.connection_value(joints, start_i, end_i, n_fields)
                 if joint[0] == 0.0:
                     continue
-                heapq.heappush(frontier, (-float(F32(joint[0])), counter, joint, start_i, end_i))
-                counter += 1
+                frontier.push(float(F32(joint[0])), (joint, start_i, end_i))
                 continue
             joints[end_i] = joint
             add_from(end_i)
@@ -348,7 +485,7 @@ def _uniform_score(v: np.ndarray) -> np.ndarray:
 def nms_keypoints(people: np.ndarray, occupancy: Occupancy, settings: DecoderSettings = DEFAULTS) -> np.ndarray:
     """NMSKeypoints (nms_keypoints.cpp) on people (N, K, 4) float64 [v, x, y, s]; returns the kept, best first."""
     occupancy.map[:] = False
-    people = people[np.argsort(-_uniform_score(people[..., 0]), kind="stable")]
+    people = people[std_sort_descending(_uniform_score(people[..., 0]))]
     n_occupancy = occupancy.map.shape[0]
     for person in people:
         for f in range(min(n_occupancy, len(person))):
@@ -361,7 +498,7 @@ def nms_keypoints(people: np.ndarray, occupancy: Occupancy, settings: DecoderSet
                 occupancy.set(f, x, y, s)
     people[..., 0][~(people[..., 0] > settings.keypoint_threshold)] = 0.0
     people = people[~(_uniform_score(people[..., 0]) < settings.instance_threshold)]
-    return people[np.argsort(-_uniform_score(people[..., 0]), kind="stable")]
+    return people[std_sort_descending(_uniform_score(people[..., 0]))]
 
 
 def annotation_scores(v: np.ndarray) -> np.ndarray:
