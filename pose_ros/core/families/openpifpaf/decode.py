@@ -119,12 +119,14 @@ class CifHr:
         miny = np.clip(_trunc(y - sigma), 0, hr_h - 1)
         maxx = np.clip(_trunc((x + sigma) + F32(1.0)), minx + 1, hr_w)
         maxy = np.clip(_trunc((y + sigma) + F32(1.0)), miny + 1, hr_h)
-        nx, ny = maxx - minx, maxy - miny
+        minx, miny = minx.astype(np.int32), miny.astype(np.int32)   # int32 from here: the map has < 2^31 pixels
+        nx, ny = (maxx - minx).astype(np.int32), (maxy - miny).astype(np.int32)
         counts = nx * ny
-        cell = np.repeat(np.arange(len(f)), counts)
-        local = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        xx = minx[cell] + local // ny[cell]                   # xx outer, yy inner, as the C++ loops
-        yy = miny[cell] + local % ny[cell]
+        cell = np.repeat(np.arange(len(f), dtype=np.int32), counts)
+        local = np.arange(counts.sum(), dtype=np.int32) - np.repeat(np.cumsum(counts, dtype=np.int32) - counts, counts)
+        ny_cell = ny[cell]
+        xx = minx[cell] + local // ny_cell                    # xx outer, yy inner, as the C++ loops
+        yy = miny[cell] + local % ny_cell
         dx = (xx.astype(F32) - x[cell]).astype(F32)
         dy = (yy.astype(F32) - y[cell]).astype(F32)
         dx2, dy2 = dx * dx, dy * dy
@@ -133,15 +135,14 @@ class CifHr:
         inside = ~(d2 > sigma2)
         closest = (dx2 < 0.25) & (dy2 < 0.25)
         vv = np.where(closest, v[cell], v[cell] * _approx_exp((-0.5 * d2.astype(np.float64) / sigma2).astype(F32)))
-        flat = (f[cell] * hr_h + yy) * hr_w + xx
+        flat = (f.astype(np.int32)[cell] * np.int32(hr_h) + yy) * np.int32(hr_w) + xx
         flat, vv = flat[inside], vv[inside].astype(F32)
-        acc = np.ones(n_fields * hr_h * hr_w, dtype=F32)
-        np.add.at(acc, flat, vv)                             # sequential float32 sums in the C++ order
+        # Only the touched pixels are stored (sorted flat indices): the full map would be 17 x 481 x 641 floats.
+        self.pixels, slot = np.unique(flat, return_inverse=True)
+        acc = np.ones(len(self.pixels), dtype=F32)           # entry = revision (1) + sum, as the C++ stores it
+        np.add.at(acc, slot, vv)                             # sequential float32 sums in the C++ order
         np.minimum(acc, F32(2.0), out=acc)                   # min(revision + 1) after each addition = at the end
-        touched = np.zeros(acc.shape, dtype=bool)
-        touched[flat] = True
-        # value = entry - revision, or -1 ("never touched this revision")
-        self.values = np.where(touched, acc - F32(1.0), F32(-1.0)).reshape(self.shape)
+        self.pixel_values = acc - F32(1.0)                   # value = entry - revision (untouched: -1)
         self._max_x = F32(float(F32(hr_w)) - 0.51)
         self._max_y = F32(float(F32(hr_h)) - 0.51)
 
@@ -152,8 +153,21 @@ class CifHr:
         ok = (f < self.shape[0]) & ~(xd < -0.49) & ~(yd < -0.49) & ~(x > self._max_x) & ~(y > self._max_y)
         xi = np.where(ok, _trunc(xd + 0.5), 0)
         yi = np.where(ok, _trunc(yd + 0.5), 0)
-        v = self.values[np.where(ok, f, 0), yi, xi]
-        return np.where(ok & ~(v < 0.0), v, F32(default))
+        _, hr_h, hr_w = self.shape
+        query = (np.where(ok, f, 0) * hr_h + yi) * hr_w + xi
+        slot = np.minimum(np.searchsorted(self.pixels, query), max(len(self.pixels) - 1, 0))
+        hit = ok & (len(self.pixels) > 0)
+        if len(self.pixels):
+            hit &= self.pixels[slot] == query
+        v = self.pixel_values[slot] if len(self.pixels) else np.zeros(len(query), F32)
+        return np.where(hit & ~(v < 0.0), v, F32(default))
+
+    def dense(self) -> np.ndarray:
+        """The whole map (K, H, W) float32 as OpenPifPaf's ``get_accumulated`` holds it (entry = 1 + value where
+        touched, 0 elsewhere): for checks, not used by the decoder."""
+        out = np.zeros(int(np.prod(self.shape)), dtype=F32)
+        out[self.pixels] = self.pixel_values + F32(1.0)
+        return out.reshape(self.shape)
 
 
 def cif_seeds(cif: np.ndarray, stride: int, hr: CifHr, settings: DecoderSettings = DEFAULTS):
