@@ -140,3 +140,32 @@ def test_node_configure_fails_without_weights_and_recovers(no_weights, random_mo
         assert ros.change_state("configure") and ros.lifecycle_state() == "inactive"
     finally:
         ros.close()
+
+
+def test_models_step_exports_a_user_checkpoint_and_pins_it_on_first_use(tmp_path, monkeypatch, bus_image):
+    """POSE_ROS_OPENPIFPAF_CHECKPOINT through the models step's own code: a checkpoint in OpenPifPaf's format (random
+    weights: no trained ones here) is exported in the reference venv, recorded with its sha256, and runs; changed
+    bytes under the same name are refused afterwards (trust on first use)."""
+    import prepare_models
+
+    ckpt = tmp_path / "my-shufflenetv2k16.pkl"
+    proc = subprocess.run([str(ensure_openpifpaf_env()), str(REFERENCE), "random-checkpoint", str(ckpt)],
+                          env=clean_env(), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    monkeypatch.setenv("POSE_ROS_OPENPIFPAF_CHECKPOINT", str(ckpt))
+    monkeypatch.delenv("POSE_ROS_OPENPIFPAF_CHECKPOINT_SHA256", raising=False)
+    cache = ensure_openpifpaf_env().parents[2]   # a cache of our own for downloads/ and the manifest, the same venvs
+    for venv in ("venv-tools", "venv-openpifpaf"):
+        (tmp_path / venv).symlink_to(cache / venv)
+    ctx = prepare_models.Context(cache=tmp_path, model_dir=tmp_path / "models", force=False, rebuild_venv=False)
+    prepare_models.prepare(ctx, prepare_models.MODELS["openpifpaf"])
+    entry = json.loads((ctx.model_dir / "manifest.json").read_text())["models"]["openpifpaf"]
+    assert entry["checkpoint_sha256"] == file_sha256(ckpt) and entry["checkpoint_sha256_source"] == "first use"
+    assert entry["stride"] == 16 and entry["input_size"] == list(INPUT_HW)
+    poses = build_estimator(_config(ctx.model_dir))(bus_image)
+    assert poses.keypoints.shape[1:] == (17, 3)
+
+    ckpt.write_bytes(ckpt.read_bytes() + b"\0")   # same name, other bytes
+    forced = prepare_models.Context(cache=tmp_path, model_dir=ctx.model_dir, force=True, rebuild_venv=False)
+    with pytest.raises(prepare_models.PrepareError, match="first use recorded"):
+        prepare_models.prepare(forced, prepare_models.MODELS["openpifpaf"])

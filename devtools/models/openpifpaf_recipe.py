@@ -94,6 +94,7 @@ def _checked(name: str, path: Path, downloads: Path) -> str:
         raise RuntimeError(f"{path}: sha256 {digest}, but the first use recorded {seen[path.name]} in {record}")
     if path.name not in seen:
         seen[path.name] = digest
+        record.parent.mkdir(parents=True, exist_ok=True)
         record.write_text(json.dumps(seen, indent=2) + "\n")
         LOG.info("%s: sha256 %s recorded on first use in %s", path.name, digest, record)
     return digest

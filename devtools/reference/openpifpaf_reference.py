@@ -4,6 +4,7 @@
     python openpifpaf_reference.py encode PEOPLE.json OUT.npz     # OpenPifPaf's own CIF/CAF encoders
     python openpifpaf_reference.py decode FIELDS.npz OUT.npz      # OpenPifPaf's default CifCaf decoder (C++)
     python openpifpaf_reference.py export OUT.onnx --width 641 --height 481 [--checkpoint FILE | --basenet NAME]
+    python openpifpaf_reference.py random-checkpoint OUT.pkl [--basenet NAME]   # for the models step's test
 
 encode: PEOPLE.json = {"width": W, "height": H, "stride": 16, "images": [{"name": ..., "people": [{"keypoints":
 [[x, y, v] x 17], "bbox": [x, y, w, h], "iscrowd": 0}, ...]}, ...]}, in network-input pixels. For each image the
@@ -136,6 +137,14 @@ def export(out: str, width: int, height: int, checkpoint: str | None, basenet: s
     print(json.dumps({"stride": int(net.base_net.stride), "basenet": net.base_net.name}))
 
 
+def random_checkpoint(out: str, basenet: str) -> None:
+    """A checkpoint in OpenPifPaf's own format ({"model": network, "epoch": n}, pickled by torch.save) of a randomly
+    initialised network: what the models step's user-checkpoint path is tested with (no trained weights here)."""
+    torch.manual_seed(0)
+    net = openpifpaf.network.Factory(base_name=basenet).from_scratch(list(head_metas(16)))
+    torch.save({"model": net, "epoch": 0}, out)
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -153,8 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--height", type=int, default=481)
     p.add_argument("--checkpoint")
     p.add_argument("--basenet", default="shufflenetv2k16")
+    p = sub.add_parser("random-checkpoint")
+    p.add_argument("out")
+    p.add_argument("--basenet", default="shufflenetv2k16")
     args = parser.parse_args(argv)
-    if args.command == "encode":
+    if args.command == "random-checkpoint":
+        random_checkpoint(args.out, args.basenet)
+    elif args.command == "encode":
         encode(args.people_json, args.out)
     elif args.command == "decode":
         decode(args.fields_npz, args.out, args.repeat)
