@@ -73,3 +73,55 @@ def test_boxes_span_found_joints_only():
     kp[0, 3] = [10, 20, 0.9]
     kp[0, 5] = [50, 80, 0.5]
     np.testing.assert_array_equal(boxes_of_found(kp), [[10, 20, 50, 80]])
+
+
+CPP_ORDER = r"""
+#include <algorithm>
+#include <iostream>
+#include <queue>
+#include <vector>
+struct E { double v; int i; };
+struct Less { bool operator()(const E& a, const E& b) const { return a.v < b.v; } };
+int main() {
+  int n; std::cin >> n; std::vector<E> e(n);
+  for (int i = 0; i < n; i++) { std::cin >> e[i].v; e[i].i = i; }
+  std::vector<E> s(e);
+  std::sort(s.begin(), s.end(), [](const E& a, const E& b) { return a.v > b.v; });
+  for (auto& x : s) std::cout << x.i << ' ';
+  std::cout << '\n';
+  std::priority_queue<E, std::vector<E>, Less> q;   // pushes, with a pop after every third push, then drain
+  for (int i = 0; i < n; i++) {
+    q.push(e[i]);
+    if (i % 3 == 2) { std::cout << q.top().i << ' '; q.pop(); }
+  }
+  while (!q.empty()) { std::cout << q.top().i << ' '; q.pop(); }
+  std::cout << '\n';
+}
+"""
+
+
+def test_cpp_orders_of_equal_values_are_libstdcxx(tmp_path):
+    """cpp_order.py against g++/libstdc++ itself on inputs full of equal values (as clean fields make them)."""
+    import shutil
+    import subprocess
+
+    from pose_ros.core.families.openpifpaf.cpp_order import StdPriorityQueue, std_sort_descending
+
+    if not shutil.which("g++"):
+        pytest.skip("g++ not installed: libstdc++'s orders are checked indirectly by test_openpifpaf_parity.py")
+    (tmp_path / "order.cpp").write_text(CPP_ORDER)
+    subprocess.run(["g++", "-O2", "-o", str(tmp_path / "order"), str(tmp_path / "order.cpp")], check=True)
+    rng = np.random.default_rng(1)
+    for n in (1, 2, 7, 16, 17, 33, 100, 1000):
+        keys = rng.choice([0.25, 0.5, 1.0], n) if n % 2 else rng.integers(0, 4, n) / 4.0
+        out = subprocess.run([str(tmp_path / "order")], input=f"{n} " + " ".join(map(repr, keys.tolist())),
+                             capture_output=True, text=True, check=True).stdout.splitlines()
+        assert std_sort_descending(keys).tolist() == [int(v) for v in out[0].split()], n
+        queue, popped = StdPriorityQueue(), []
+        for i, k in enumerate(keys.tolist()):
+            queue.push(k, i)
+            if i % 3 == 2:
+                popped.append(queue.pop()[1])
+        while queue:
+            popped.append(queue.pop()[1])
+        assert popped == [int(v) for v in out[1].split()], n
