@@ -139,12 +139,12 @@ class CifHr:
         vv = np.where(closest, v[cell], v[cell] * _approx_exp((-0.5 * d2.astype(np.float64) / sigma2).astype(F32)))
         flat = (f.astype(np.int32)[cell] * np.int32(hr_h) + yy) * np.int32(hr_w) + xx
         flat, vv = flat[inside], vv[inside].astype(F32)
-        # Only the touched pixels are stored (sorted flat indices): the full map would be 17 x 481 x 641 floats.
-        self.pixels, slot = np.unique(flat, return_inverse=True)
-        acc = np.ones(len(self.pixels), dtype=F32)           # entry = revision (1) + sum, as the C++ stores it
-        np.add.at(acc, slot, vv)                             # sequential float32 sums in the C++ order
-        np.minimum(acc, F32(2.0), out=acc)                   # min(revision + 1) after each addition = at the end
-        self.pixel_values = acc - F32(1.0)                   # value = entry - revision (untouched: -1)
+        # The map as the C++ stores it: entry = revision (1) + sum where touched, 0 elsewhere. np.zeros of the whole
+        # 17 x 481 x 641 map costs nothing until written (calloc'd pages), and only the touched pixels are written.
+        self.map = np.zeros(n_fields * hr_h * hr_w, dtype=F32)
+        self.map[flat] = F32(1.0)
+        np.add.at(self.map, flat, vv)                        # sequential float32 sums in the C++ order
+        self.map[flat] = np.minimum(self.map[flat], F32(2.0))   # min(revision + 1) after each addition = at the end
         self._max_x = F32(float(F32(hr_w)) - 0.51)
         self._max_y = F32(float(F32(hr_h)) - 0.51)
 
@@ -156,20 +156,12 @@ class CifHr:
         xi = np.where(ok, _trunc(xd + 0.5), 0)
         yi = np.where(ok, _trunc(yd + 0.5), 0)
         _, hr_h, hr_w = self.shape
-        query = (np.where(ok, f, 0) * hr_h + yi) * hr_w + xi
-        slot = np.minimum(np.searchsorted(self.pixels, query), max(len(self.pixels) - 1, 0))
-        hit = ok & (len(self.pixels) > 0)
-        if len(self.pixels):
-            hit &= self.pixels[slot] == query
-        v = self.pixel_values[slot] if len(self.pixels) else np.zeros(len(query), F32)
-        return np.where(hit & ~(v < 0.0), v, F32(default))
+        v = self.map[(np.where(ok, f, 0) * hr_h + yi) * hr_w + xi] - F32(1.0)   # value = entry - revision
+        return np.where(ok & ~(v < 0.0), v, F32(default))
 
     def dense(self) -> np.ndarray:
-        """The whole map (K, H, W) float32 as OpenPifPaf's ``get_accumulated`` holds it (entry = 1 + value where
-        touched, 0 elsewhere): for checks, not used by the decoder."""
-        out = np.zeros(int(np.prod(self.shape)), dtype=F32)
-        out[self.pixels] = self.pixel_values + F32(1.0)
-        return out.reshape(self.shape)
+        """The whole map (K, H, W) float32 as OpenPifPaf's ``get_accumulated`` holds it (for checks)."""
+        return self.map.reshape(self.shape)
 
 
 def cif_seeds(cif: np.ndarray, stride: int, hr: CifHr, settings: DecoderSettings = DEFAULTS):
