@@ -65,20 +65,30 @@ def _help(s: Setting) -> str:
 
 
 def _values(args: argparse.Namespace, cls) -> dict:
-    """A profile's or file's values, then the flags given, for the settings of ``cls``."""
-    from pose_ros.core.profiles import load_parameters_file, profile_path
+    """A profile's or file's values, then the flags given, for the settings of ``cls``: what the user gave (as
+    the node's start parameters), defaults left out."""
+    from pose_ros.core.profiles import profile_values
 
-    names = {s.name for s in settings_of(cls)}
-    values = {}
-    source = profile_path(args.profile) if getattr(args, "profile", None) else getattr(args, "config", None)
-    if source is not None:
-        values = {k: v for k, v in load_parameters_file(source).items() if k in names}
-    values.update({name: getattr(args, name) for name in names if getattr(args, name, None) is not None})
+    source = getattr(args, "profile", None) or getattr(args, "config", None)
+    values = profile_values(source, cls) if source else {}
+    values.update({s.name: getattr(args, s.name) for s in settings_of(cls) if getattr(args, s.name, None) is not None})
     return values
 
 
 def config_from_args(args: argparse.Namespace) -> PoseConfig:
+    """The configuration as given (a lone mode/model not completed: :func:`configure_from_args` does that)."""
     return build(PoseConfig, _values(args, PoseConfig))
+
+
+def configure_from_args(args: argparse.Namespace):
+    """The loaded models of the configuration given, by the node's configure path (``pipeline.configure``): a
+    lone ``--model`` or ``--mode`` gets its partner, as ``model:=`` alone does for the node (logged)."""
+    from pose_ros.core.pipeline import configure
+
+    configured = configure(_values(args, PoseConfig))
+    for note in configured.notes:
+        LOG.info("%s", note)
+    return configured.models
 
 
 def stream_config_from_args(args: argparse.Namespace):
@@ -174,13 +184,12 @@ def _infer(args: argparse.Namespace) -> int:
     import cv2
 
     from pose_ros.core.annotators import draw_poses
-    from pose_ros.core.pipeline import build_models
     from pose_ros.core.stream import Frame, PoseStream
 
-    config, stream_config = config_from_args(args), stream_config_from_args(args)
+    stream_config = stream_config_from_args(args)
     if args.draw:
         _check_draw_dir(args.draw)
-    models = build_models(config)
+    models = configure_from_args(args)
     results, failed = [], 0
     for name, frames in _sequences(args.images):
         stream = PoseStream(models, stream_config, name=name)

@@ -35,9 +35,16 @@ if [[ "${1:-}" != "--no-setup" ]]; then
     export AMENT_PREFIX_PATH="$POSE_ROS_VENV${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
     export LD_LIBRARY_PATH="$POSE_ROS_VENV/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   fi
+  if [[ ! -x "$POSE_ROS_VENV/bin/python" ]]; then
+    echo "pose_ros: no environment for ${POSE_ROS_DISTRO} yet ($POSE_ROS_VENV): run" \
+         "'POSE_ROS_DISTRO=${POSE_ROS_DISTRO} make setup' first" >&2
+  fi
   if [[ -f "$POSE_ROS_INSTALL/setup.bash" ]]; then
     # shellcheck disable=SC1091
     source "$POSE_ROS_INSTALL/setup.bash"
+  else
+    echo "pose_ros: no colcon build for ${POSE_ROS_DISTRO} ($POSE_ROS_INSTALL): the messages (pose_ros.msg) cannot" \
+         "be imported until 'POSE_ROS_DISTRO=${POSE_ROS_DISTRO} make setup' builds it" >&2
   fi
 fi
 unset _pose_ros_repo

@@ -5,24 +5,18 @@ import threading
 import time
 
 import numpy as np
-import rclpy
-from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
+from builtin_interfaces.msg import Time
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
-from builtin_interfaces.msg import Time
+
+from pose_ros.core.message_fields import stamp_fields, stamp_ns  # noqa: F401 - the tests' stamp_ns
+from pose_ros.node.conversions import bgr_to_image
+from pose_ros.tools.spinner import RosSpinner
 
 
 def image_msg(image: np.ndarray, stamp_ns: int, frame_id: str = "camera") -> Image:
-    height, width = image.shape[:2]
-    header = Header(stamp=Time(sec=stamp_ns // 10**9, nanosec=stamp_ns % 10**9), frame_id=frame_id)
-    return Image(header=header, height=height, width=width, encoding="bgr8", step=width * 3,
-                 data=np.ascontiguousarray(image).tobytes())
-
-
-def stamp_ns(header: Header) -> int:
-    return header.stamp.sec * 10**9 + header.stamp.nanosec
+    return bgr_to_image(image, Header(stamp=Time(**stamp_fields(stamp_ns)), frame_id=frame_id))
 
 
 class Collector:
@@ -46,22 +40,14 @@ class RosHarness:
     """Owns a private rclpy Context, a probe node for the test side, and an executor thread."""
 
     def __init__(self):
-        self.context = Context()
-        rclpy.init(context=self.context)
-        # One thread, as the node runs in production (pose_node.main): rclpy's MultiThreadedExecutor re-yields a
-        # ready callback in a loop that holds the GIL until a pool thread takes it (DEVELOPERS.md).
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.probe = rclpy.create_node("probe", context=self.context)
-        self.executor.add_node(self.probe)
-        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self._thread.start()
-        self._nodes = [self.probe]
+        # One executor thread, as the node runs in production (pose_node.main): see pose_ros/tools/spinner.py.
+        self._spinner = RosSpinner("probe")
+        self.context, self.executor, self.probe = self._spinner.context, self._spinner.executor, self._spinner.node
+        self._nodes = self._spinner.nodes  # the probe, then the nodes added (tests reach the pose node)
         self._clients = {}
 
     def add_node(self, node):
-        self._nodes.append(node)
-        self.executor.add_node(node)
-        return node
+        return self._spinner.add_node(node)
 
     def pose_node(self, wait_active: bool = True, **params):
         """The pose node with parameter overrides; by default waits until autostart made it active."""
@@ -126,10 +112,4 @@ class RosHarness:
             time.sleep(0.05)
 
     def close(self) -> None:
-        # The spin thread must be gone before the nodes are destroyed: an executor still waiting on a
-        # destroyed subscription's event handler dies with InvalidHandle.
-        self.executor.shutdown(timeout_sec=10.0)
-        self._thread.join(timeout=10.0)
-        for node in self._nodes:
-            node.destroy_node()
-        rclpy.try_shutdown(context=self.context)
+        self._spinner.close()  # the spin thread ends before the nodes are destroyed

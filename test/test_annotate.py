@@ -184,6 +184,23 @@ def test_compressed_image_topic(photos, tmp_path, estimator, store):
         assert msg.header.frame_id == "cam"
         assert_poses_match(msg, expected, image.shape[:2])
         assert len(msg.people) >= 1
+    # reduced_jpeg_decode false (the node's parameter; the tool's --reduced-jpeg-decode): every frame full size.
+    summary = annotate_bag(bag, tmp_path / "full", "/cam/image/compressed", CONFIG, reduced_jpeg_decode=False)
+    assert summary.annotated == 3
+    full, _ = read_topics(tmp_path / "full", store)
+    expected_full = stream_of(zip(images, stamps))
+    for (_, _, msg, _), image, expected in zip(full[POSES], images, expected_full):
+        assert_poses_match(msg, expected, image.shape[:2])
+    assert [p[3] for p in full[POSES]][1] != [p[3] for p in poses][1]  # zidane.jpg: not the half-size decode's
+
+
+def test_annotate_flags_default_as_the_node_parameters():
+    from pose_ros.node.parameters import NodeConfig
+    from pose_ros.tools.annotate import build_parser
+
+    args = build_parser().parse_args(["in", "out"])
+    assert args.reduced_jpeg_decode is NodeConfig().reduced_jpeg_decode
+    assert build_parser().parse_args(["in", "out", "--reduced-jpeg-decode", "false"]).reduced_jpeg_decode is False
 
 
 def test_corrupt_frame_is_counted_and_the_rest_annotated(bus_image, tmp_path, store, caplog):

@@ -70,6 +70,39 @@ def test_every_launch_arg_reaches_the_node(launch):
     assert not unused, f"launch args that reach nothing: {unused}"
 
 
+def launch_parameters(root, node, overrides: dict[str, str]) -> dict:
+    """The parameters the node gets from the launch description with ``overrides`` as launch arguments: its
+    <param> elements in order, files read as launch_ros reads them, a later value winning (as in launch_ros)."""
+    args = {}
+    for arg in root.iter("arg"):
+        name = arg.get("name")
+        args[name] = overrides[name] if name in overrides else resolve(arg.get("default", ""), args)
+    values = {}
+    for param in node.iter("param"):
+        if param.get("from"):
+            values.update(yaml.safe_load(Path(resolve(param.get("from"), args)).read_text())["/**"]["ros__parameters"])
+        else:
+            values[param.get("name")] = yaml.safe_load(resolve(param.get("value"), args))
+    return values
+
+
+def test_a_thresholds_file_value_wins_over_the_launch_defaults(launch, tmp_path):
+    """The README calls thresholds_file "applied last": what it sets is never overridden by the launch
+    arguments' defaults (device, image_transport, tracking, smoothing, autostart) nor by the profile."""
+    root, _, node = launch
+    mine = {"tracking": False, "smoothing": True, "device": "cpu", "image_transport": "compressed",
+            "autostart": False, "max_people": 3, "mode": "top_down", "model": "movenet_lightning",
+            "detector": "yolo11n_pose"}
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump({"/**": {"ros__parameters": mine}}))
+    values = launch_parameters(root, node, {"thresholds_file": str(path), "model": "blazepose_full"})
+    assert {k: values[k] for k in mine} == mine
+    # Without a file of yours, the arguments still reach the node: the profiles do not set them.
+    values = launch_parameters(root, node, {"device": "cuda", "tracking": "false", "model": "blazepose_full"})
+    assert (values["device"], values["tracking"], values["mode"], values["max_people"]) == ("cuda", False,
+                                                                                            "top_down", 10)
+
+
 @pytest.mark.parametrize("config", sorted((REPO / "config").glob("*.yaml")), ids=lambda p: p.name)
 def test_every_config_file_is_installed_and_valid_for_the_installed_models(config, launch):
     """Each config/<name>.yaml is a value of the launch's `model` arg: it must configure a runnable pipeline."""
@@ -82,8 +115,9 @@ def test_every_config_file_is_installed_and_valid_for_the_installed_models(confi
             resolve_config(PoseConfig(**core))
     else:
         resolve_config(PoseConfig(**core))  # raises ConfigError/ModelError with the reason
-    _, _, node = launch
-    assert config.stem in ET.parse(LAUNCH).getroot().find("arg[@name='model']").get("description")
+    root, args, _ = launch
+    assert Path(resolve(root.find("arg[@name='params_file']").get("default"), {**args, "model": config.stem})) \
+        == SHARE / "config" / config.name  # model:=<stem> selects it (the arg lists no names to keep in step)
 
 
 @pytest.fixture(scope="module", params=["false", "true"], ids=["default_transport", "shm"])

@@ -27,7 +27,7 @@ from rtmlib.tools.pose_estimation.rtmpose import RTMPose  # noqa: E402
 from rtmlib.tools.pose_estimation.vitpose import ViTPose  # noqa: E402
 
 from pose_ros.core.families.mmpose.codecs import decode_heatmap, decode_simcc  # noqa: E402
-from pose_ros.core.families.mmpose.crops import box_to_center_scale, crop_warp_matrices  # noqa: E402
+from pose_ros.core.families.common.crops import box_to_center_scale, crop_warp_matrices  # noqa: E402
 from pose_ros.core.geometry import invert_affine, transform_points  # noqa: E402
 
 TOL_PX = 1e-4

@@ -1,4 +1,4 @@
-"""Every zoo profile over real rclpy/DDS: the node started with the profile's YAML answers a frame."""
+"""Every profile of config/ over real rclpy/DDS: the node started with the profile's YAML answers a frame."""
 from pathlib import Path
 
 import pytest
@@ -11,8 +11,7 @@ from pose_ros.msg import PoseArray
 from ros_harness import Collector, RosHarness, image_msg, stamp_ns
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
-ZOO = ["yolo11n_pose_320", "yolo11n_pose_480", "yolo11n_pose_640", "posenet", "movenet_multipose",
-       "movenet_lightning", "movenet_thunder", "blazepose_lite", "blazepose_heavy"]
+ZOO = sorted(p.stem for p in CONFIG.glob("*.yaml"))  # every profile: the launch's model:= values
 
 
 @pytest.mark.parametrize("profile", ZOO)

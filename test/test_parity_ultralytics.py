@@ -9,10 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
+from pose_ros.core.cache import cache_dir
 from pose_ros.core.models import resolve_model
 
 REPO = Path(__file__).resolve().parents[1]
-TOOLS_PYTHON = Path(os.environ.get("POSE_ROS_CACHE", Path.home() / ".cache/pose_ros")) / "venv-tools/bin/python"
+TOOLS_PYTHON = cache_dir() / "venv-tools/bin/python"
 PHOTOS = ["astronaut.png", "camera.png", "grace_hopper.jpg", "bus.jpg", "zidane.jpg"]
 TOLERANCE_PX = 0.5
 

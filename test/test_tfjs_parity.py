@@ -1,20 +1,20 @@
-"""Parity with the TF.js reference implementations (issue 10): @tensorflow-models/pose-detection 2.1.3's own PoseNet
-and MoveNet MultiPose detectors, and the raw outputs of every TF.js graph pose_ros converted to ONNX, run by
+"""Parity with the TF.js reference implementations (issues 10, 22): @tensorflow-models/pose-detection 2.1.3's own
+PoseNet and MoveNet MultiPose detectors, and the raw outputs of every TF.js graph pose_ros converted to ONNX, run by
 devtools/reference/tfjs/reference.js in node.js (tfjs 4.22.0, pure-JS 'cpu' backend; installed by
 devtools/reference/tfjs_env.py into $POSE_ROS_CACHE/node-tfjs, as scripts/setup_env.sh does).
 
 Detectors: pose_ros' estimators built from config/posenet.yaml and config/movenet_multipose.yaml, the reference with
-the same settings, on the sample photos letterboxed (by pose_ros' Letterbox) to each model's input size. On an image
-of exactly the model's input size both sides' preprocessing is the identity (pose-detection's projective resample /
-resizeBilinear at scale 1 with no padding, pose_ros' letterbox a copy), so what is compared is the model, the decoder
-and the coordinate handling: people count equal, keypoints within 0.05 px, scores within 1e-3.
-On photos of other sizes the two resize differently by design, so they are not compared there (DEVELOPERS.md, "TF.js
-reference": pose-detection resamples without half-pixel centres in float, PoseNet with a replicated border, MoveNet
-MultiPose to a 32-multiple rectangle padded bottom/right with zeros; pose_ros letterboxes with cv2 into the square).
+the same settings, on frames at camera sizes as a camera gives them: the sample photos at their own sizes (512x512,
+512x600, 810x1080 portrait, 1280x720) and frames made from them at 640x480 (four photos in a 2x2 grid), 1920x1080
+(a wide shot) and 720x1280 (portrait). Both sides pre-process the frame themselves (families/tfjs_preprocess.py
+reproduces pose-detection's resampling), so the tensors each feeds its model are compared first (reference.js
+captures pose-detection's): bit-identical. Then the poses: people count equal, keypoints within 0.05 px, scores
+within 1e-3.
 
 Raw outputs: ONNX Runtime on the converted model vs TF.js GraphModel.executeAsync on one real photo preprocessed
-as the family does; error relative to the output's range: max|onnx - tfjs| / max|tfjs| <= 1e-3 per output (a
-sigmoid map on its logits, see test_onnx_outputs_match_tfjs).
+as the family does (MoveNet MultiPose at 1280x720's aspect-kept 256x160 input: its graph's spatial axes are free);
+error relative to the output's range: max|onnx - tfjs| / max|tfjs| <= 1e-3 per output (a sigmoid map on its
+logits, see test_onnx_outputs_match_tfjs).
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ import onnxruntime as ort
 import pytest
 import yaml
 
+from photo_transforms import grid_2x2, pad_wide
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.families.posenet import model as posenet_model
 from pose_ros.core.geometry import Letterbox
@@ -43,6 +44,10 @@ from pose_ros.core.pipeline import build_estimator
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTOS = ["astronaut.png", "camera.png", "grace_hopper.jpg", "bus.jpg", "zidane.jpg"]
+# Camera-sized frames made from the photos (name -> (w, h)); with the photos' own sizes: 512x512, 512x600,
+# 810x1080, 1280x720 (zidane.jpg).
+CAMERA_FRAMES = {"grid_640x480": (640, 480), "wide_1920x1080": (1920, 1080), "portrait_720x1280": (720, 1280)}
+DETECTORS = ("posenet", "movenet_multipose")
 KEYPOINT_PX = 0.05
 SCORE_ABS = 1e-3
 RAW_RELATIVE = 1e-3
@@ -98,19 +103,32 @@ def _tfjs_models_dir() -> Path:
                                                       model_dir=default_model_dir(), force=False, rebuild_venv=False))
 
 
-def letterboxed(image: np.ndarray, input_hw) -> np.ndarray:
-    """The photo as pose_ros letterboxes it for the model: an image both sides take as it is."""
-    return Letterbox.fit(image.shape[:2], tuple(input_hw)).apply(image)
-
-
-def _raw_input(family: str, image: np.ndarray, input_hw) -> np.ndarray:
-    """One photo as the family feeds the model (NHWC RGB): int32 0..255 (MoveNet), [-1, 1] (PoseNet), [0, 1]."""
-    rgb = letterboxed(image, input_hw)[None, ..., ::-1]
+def _raw_input(name: str, family: str, image: np.ndarray, input_hw, estimators) -> np.ndarray:
+    """One photo as the family feeds the model (NHWC RGB): PoseNet and MoveNet MultiPose through their own
+    pre-processing (exactly pose-detection's); the other graphs letterboxed to their input size: int32 0..255
+    (MoveNet SinglePose), [0, 1] (BlazePose)."""
+    if name in estimators:
+        return estimators[name].preprocess(image)[0].copy()
+    rgb = Letterbox.fit(image.shape[:2], tuple(input_hw)).apply(image)[None, ..., ::-1]
     if family.startswith("movenet"):
         return np.ascontiguousarray(rgb, dtype=np.int32)
-    if family == "posenet":
-        return np.ascontiguousarray(rgb, dtype=np.float32) * np.float32(2 / 255) - np.float32(1)
     return np.ascontiguousarray(rgb, dtype=np.float32) / np.float32(255)
+
+
+def camera_frames(images: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Frames at common camera sizes made from the photos: four photos in a 2x2 grid (640x480), bus.jpg on a wide
+    1920x1080 frame, and a 720x1280 portrait (bus.jpg's centre, its people at 1.2x)."""
+    bus = images["bus.jpg"]
+    crop_w = round(bus.shape[0] * 9 / 16)
+    left = (bus.shape[1] - crop_w) // 2
+    frames = {
+        "grid_640x480": grid_2x2([images[n] for n in ("astronaut.png", "grace_hopper.jpg", "bus.jpg", "zidane.jpg")],
+                                 (240, 320)),
+        "wide_1920x1080": pad_wide(bus, 16 / 9),
+        "portrait_720x1280": cv2.resize(bus[:, left:left + crop_w], (720, 1280), interpolation=cv2.INTER_LINEAR),
+    }
+    assert {name: frame.shape[1::-1] for name, frame in frames.items()} == CAMERA_FRAMES
+    return frames
 
 
 @pytest.fixture(scope="module")
@@ -120,9 +138,10 @@ def images(photos):
 
 @pytest.fixture(scope="module")
 def inputs(images):
-    """(detector, photo) -> the BGR image both sides get: the photo letterboxed to the model's input size."""
-    return {(detector, name): letterboxed(image, _spec(detector).input_size)
-            for detector in ("posenet", "movenet_multipose") for name, image in images.items()}
+    """(detector, name) -> the BGR frame both sides get, as a camera gives it: each photo at its own size and the
+    camera-sized frames."""
+    frames = {**images, **camera_frames(images)}
+    return {(detector, name): frame for detector in DETECTORS for name, frame in frames.items()}
 
 
 @functools.cache
@@ -170,9 +189,9 @@ def _run_node(requests: list[dict], folder: Path, env: dict[str, str]) -> list[d
 
 
 @pytest.fixture(scope="module")
-def reference(inputs, images, tmp_path_factory):
-    """pose-detection's detectors on every image of `inputs`, and every converted graph's raw outputs on one photo
-    preprocessed as its family does."""
+def reference(inputs, images, estimators, tmp_path_factory):
+    """pose-detection's detectors on every frame of `inputs` (and the tensors they fed their models), and every
+    converted graph's raw outputs on one photo preprocessed as its family does."""
     env = TFJS_ENV
     try:
         modules = env.ensure_tfjs_env()
@@ -191,7 +210,7 @@ def reference(inputs, images, tmp_path_factory):
     raw_inputs, raw_jobs = {}, []
     for name, json_name in _tfjs_models().items():
         spec = _spec(name)
-        raw_inputs[name] = _raw_input(spec.family, images[RAW_PHOTO], spec.input_size)
+        raw_inputs[name] = _raw_input(name, spec.family, images[RAW_PHOTO], spec.input_size, estimators)
         file = folder / f"{name}.in"
         file.write_bytes(raw_inputs[name].astype(raw_inputs[name].dtype.newbyteorder("<")).tobytes())
         raw_jobs.append({"name": name, "model": json_name, "file": str(file), "dtype": raw_inputs[name].dtype.name,
@@ -199,30 +218,35 @@ def reference(inputs, images, tmp_path_factory):
                          "extra_outputs": [_logits_node(json_name, sigmoid)
                                            for sigmoid in _sigmoid_outputs(json_name).values()]})
     models_dir = str(_tfjs_models_dir())
-    # Two node.js processes side by side (TF.js' cpu backend uses one core): a detector and half the graphs each.
+    # Two node.js processes side by side (TF.js' cpu backend uses one core): a detector and some of the graphs
+    # each (PoseNet's 385x385 input costs about twice MultiPose's aspect-kept ones).
+    capture = str(folder / "captured")
     requests = [
         {"posenet": {"model": _tfjs_models()["posenet"], "input_resolution": _spec("posenet").input_size[0],
                      "output_stride": int(_spec("posenet").options.get("output_stride", 16)),
                      "max_poses": POSENET.max_people, "score_threshold": posenet_model.PART_SCORE_THRESHOLD,
                      "nms_radius": posenet_model.NMS_RADIUS,
-                     "images": images_of("posenet")},
-         "raw": raw_jobs[0::2]},
+                     "images": images_of("posenet"), "capture_dir": capture},
+         "raw": raw_jobs[0::3]},
         {"movenet_multipose": {"model": _tfjs_models()["movenet_multipose"],
                                "min_pose_score": MOVENET.person_threshold,
                                "max_dimension": max(_spec("movenet_multipose").input_size),
-                               "images": images_of("movenet_multipose")},
-         "raw": raw_jobs[1::2]},
+                               "images": images_of("movenet_multipose"), "capture_dir": capture},
+         "raw": [job for i, job in enumerate(raw_jobs) if i % 3]},
     ]
-    answer = {"raw": {}}
+    answer = {"raw": {}, "inputs": {}}
     requests = [dict(request, models_dir=models_dir) for request in requests]
     for part in _run_node(requests, folder, env.node_env(modules)):
         print(f"\n[tfjs] {part.pop('versions')}, seconds {json.dumps(part.pop('seconds'))}")
         answer["raw"].update(part.pop("raw"))
+        answer["inputs"].update(part.pop("inputs"))
         answer.update(part)
     raw = {name: [(o["key"], o["tensor"], np.fromfile(o["file"], "<f4").reshape(o["shape"])) for o in outputs]
            for name, outputs in answer["raw"].items()}
+    captured = {(detector, name): np.fromfile(c["file"], "<" + np.dtype(c["dtype"]).str[1:]).reshape(c["shape"])
+                for detector, per_image in answer["inputs"].items() for name, c in per_image.items()}
     return {"posenet": answer["posenet"], "movenet_multipose": answer["movenet_multipose"], "raw": raw,
-            "raw_inputs": raw_inputs}
+            "raw_inputs": raw_inputs, "model_inputs": captured}
 
 
 @pytest.fixture(scope="module")
@@ -230,8 +254,9 @@ def estimators():
     return {"posenet": build_estimator(POSENET), "movenet_multipose": build_estimator(MOVENET)}
 
 
-def _compare(ours, ref: list[dict], image: np.ndarray, detector: str) -> tuple[float, float]:
-    """(max keypoint px difference, max score difference) of our Poses vs the reference's poses, in our order."""
+def _compare(ours, ref: list[dict], image: np.ndarray, detector: str) -> tuple[float, float, float]:
+    """(median and max keypoint px distance, max score difference) of our Poses vs the reference's poses, in our
+    order."""
     height, width = image.shape[:2]
     if detector == "movenet_multipose":  # pose_ros reports the strongest first; pose-detection in the model's order
         ref = sorted(ref, key=lambda pose: -pose["score"])
@@ -241,22 +266,37 @@ def _compare(ours, ref: list[dict], image: np.ndarray, detector: str) -> tuple[f
     kps[..., 1] = kps[..., 1].clip(0, height)
     assert len(ours) == len(ref), f"{len(ours)} people vs pose-detection's {len(ref)}"
     if not len(ref):
-        return 0.0, 0.0
-    px = float(np.abs(ours.keypoints[..., :2] - kps[..., :2]).max())
+        return 0.0, 0.0, 0.0
+    distance = np.linalg.norm(ours.keypoints[..., :2].astype(np.float64) - kps[..., :2], axis=-1)
     score = float(max(np.abs(ours.keypoints[..., 2] - kps[..., 2]).max(),
                       np.abs(ours.scores - np.array([pose["score"] for pose in ref])).max()))
-    return px, score
+    return float(np.median(distance)), float(distance.max()), score
 
 
-@pytest.mark.parametrize("name", PHOTOS)
-@pytest.mark.parametrize("detector", ["posenet", "movenet_multipose"])
+FRAMES = PHOTOS + list(CAMERA_FRAMES)
+
+
+@pytest.mark.parametrize("name", FRAMES)
+@pytest.mark.parametrize("detector", DETECTORS)
+def test_model_input_equals_pose_detection(detector, name, inputs, reference, estimators):
+    """The tensor pose_ros feeds the model is the one pose-detection feeds its model, value for value."""
+    theirs = reference["model_inputs"][(detector, name)]
+    ours = estimators[detector].preprocess(inputs[(detector, name)])[0]
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype, f"{ours.shape} {ours.dtype} vs {theirs.shape} " \
+                                                                     f"{theirs.dtype}"
+    differ = int(np.count_nonzero(ours != theirs))
+    assert differ == 0, f"{differ} of {ours.size} values differ, by up to {np.abs(ours - theirs).max()}"
+
+
+@pytest.mark.parametrize("name", FRAMES)
+@pytest.mark.parametrize("detector", DETECTORS)
 def test_detector_matches_pose_detection(detector, name, inputs, reference, estimators):
     image = inputs[(detector, name)]
     ours = estimators[detector](image)
-    px, score = _compare(ours, reference[detector][name], image, detector)
-    print(f"\n[tfjs parity] {detector} {name} {image.shape[1]}x{image.shape[0]}: {len(ours)} people, "
-          f"max keypoint diff {px:.2e} px, max score diff {score:.2e}")
-    assert len(ours) > 0, "no person: the photo tests nothing"
+    median, px, score = _compare(ours, reference[detector][name], image, detector)
+    print(f"\n[tfjs parity] {detector} {name} {image.shape[1]}x{image.shape[0]}: {len(ours)} people, keypoint "
+          f"distance median {median:.2e} max {px:.2e} px, max score diff {score:.2e}")
+    assert len(ours) > 0, "no person: the frame tests nothing"
     assert px <= KEYPOINT_PX and score <= SCORE_ABS, f"keypoints off by {px} px, scores by {score}"
 
 

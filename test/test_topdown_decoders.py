@@ -12,7 +12,7 @@ from pose_ros.core.config import PoseConfig
 from pose_ros.core.result import Poses
 from pose_ros.core.skeletons import COCO17
 from pose_ros.core.families.mmpose.codecs import decode_heatmap, decode_simcc, keypoint_confidence
-from pose_ros.core.families.mmpose.crops import (MMPOSE_MEAN, MMPOSE_STD, box_to_center_scale, crop_batch,
+from pose_ros.core.families.common.crops import (MMPOSE_MEAN, MMPOSE_STD, box_to_center_scale, crop_batch,
                                                  crop_warp_matrices)
 from pose_ros.core.families.mmpose.model import TopDownKeypoints
 from pose_ros.core.geometry import invert_affine, transform_points

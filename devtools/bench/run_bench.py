@@ -20,6 +20,8 @@ for other processes to calm down, and it reports how much CPU they took):
             and best effort (30 Hz): latency, frames delivered
   compressed  yolo11n_pose end to end through the node with raw Image against JPEG CompressedImage input
             (reduced JPEG decode on and off), 640x480 to 1920x1080
+  viewer    a 10 Hz camera process, the node, a planner on ~/poses: no viewer, a viewer process on ~/debug_image,
+            a slow one, interleaved: ~/poses latency p50/p99 and bursts (answers held back and released together)
   peers     ultralytics YOLO(onnx).predict() (tool venv, devtools/bench/ultralytics_timing.py) and MediaPipe Pose
             (mediapipe venv, devtools/bench/mediapipe_timing.py) on the same photos and weights, their frames
             alternating with ours
@@ -64,7 +66,7 @@ import numpy as np  # noqa: E402
 from pose_ros.tools.sample_data import ensure_photos  # noqa: E402
 from devtools.bench import report  # noqa: E402
 from devtools.bench.measure import (compressed, crowd, features, memory, node, peers, pipeline, raw,  # noqa: E402
-                                   steady, transport, zoo)
+                                   steady, transport, viewer, zoo)
 from devtools.bench.measure.common import (BENCH, NODE_CONFIGS, PHOTOS, TOOLS_PYTHON, BenchContext,  # noqa: E402
                                            CpuMonitor, cpu_model, loadavg, log, version, wait_for_quiet)
 
@@ -77,6 +79,7 @@ SECTIONS: dict[str, list[tuple]] = {
     "steady": [("steady", "steady", steady.measure)],
     "transport": [("transport", "transport", transport.measure)],
     "compressed": [("compressed", "compressed", compressed.measure)],
+    "viewer": [("viewer", "viewer", viewer.measure)],
     "peers": [("peers", "peers", peers.measure)],
     "zoo": [("zoo", "zoo", zoo.measure)],
     "crowd": [("crowd", "crowd", crowd.measure)],

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prepare the ONNX models pose_ros runs (the "models step").
 
-    python3 devtools/models/prepare_models.py [--only NAME ...] [--force] [--rebuild-venv]
+    python3 devtools/models/prepare_models.py [--only NAME ... | --profile NAME ...] [--force] [--rebuild-venv]
 
 Standard library only, Python >= 3.10. Idempotent: a second run with nothing changed only checks the tool venv's
 stamp and each model's sha256 against the manifest, and exits within a second or two.
@@ -50,6 +50,7 @@ QUANTIZE_YOLO = HERE / "quantize_yolo.py"
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO))
 # The runtime's own checksum (stdlib only, like this script), so both agree on what a model file's hash is.
+from pose_ros.core.cache import cache_dir  # noqa: E402
 from pose_ros.core.models import file_sha256 as sha256_file  # noqa: E402
 
 sys.path.insert(0, str(HERE))
@@ -108,7 +109,7 @@ class Context:
 
 
 def context_from_env(force: bool, rebuild_venv: bool) -> Context:
-    cache = Path(os.environ.get("POSE_ROS_CACHE") or "~/.cache/pose_ros").expanduser().resolve()
+    cache = cache_dir().resolve()
     model_dir = Path(os.environ.get("POSE_ROS_MODEL_DIR") or cache / "models").expanduser().resolve()
     return Context(cache=cache, model_dir=model_dir, force=force, rebuild_venv=rebuild_venv)
 
@@ -187,7 +188,8 @@ def ensure_tool_venv(ctx: Context) -> Path:
     # Reuse a venv made by the same interpreter (pip moves it to the new pins); otherwise start from scratch.
     same_python = bool(have) and all(have.get(k) == v for k, v in interpreter.items())
     fresh = ctx.rebuild_venv or not same_python or not ctx.tool_python.exists()
-    LOG.info("%s tool venv %s (takes a few minutes: torch is large)", "creating" if fresh else "updating", ctx.venv)
+    LOG.info("%s tool venv %s: torch (the CUDA build: PyPI's torchvision needs it) + ultralytics, about 6 GB on "
+             "disk and 3 GB to download; a few minutes on a fast link", "creating" if fresh else "updating", ctx.venv)
     t0 = time.monotonic()
     with contextlib.suppress(FileNotFoundError):
         stamp_path.unlink()  # an interrupted install must not look complete
@@ -595,12 +597,40 @@ ASKED_FOR: set[str] = set()
 
 
 # --- CLI ------------------------------------------------------------------------------------------------------------
+def profile_models(name: str) -> list[str]:
+    """The models a profile (config/<name>.yaml) runs, in MODELS' names. The files are read line by line for their
+    ``model:``, ``detector:`` and ``bottom_up_model:`` keys (this script is standard library only); the detector
+    counts only in the modes that run one."""
+    path = REPO / "config" / f"{name}.yaml"
+    if not path.is_file():
+        valid = sorted(p.stem for p in (REPO / "config").glob("*.yaml"))
+        raise PrepareError(f"unknown profile {name!r}; valid: {', '.join(valid)}")
+    keys = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, _, value = line.split("#", 1)[0].strip().partition(":")
+        if key in ("mode", "model", "detector", "bottom_up_model") and value.strip():
+            keys[key] = value.strip().strip("'\"")
+    mode = keys.get("mode", "bottom_up")
+    wanted = [keys.get("model", "yolo11n_pose")]
+    if mode != "bottom_up":
+        wanted.append(keys.get("detector", "blazepose_detector"))
+    if mode == "auto":
+        wanted.append(keys.get("bottom_up_model", "yolo11n_pose"))
+    unknown = [m for m in wanted if m not in MODELS]
+    if unknown:
+        raise PrepareError(f"profile {name!r} names models the models step cannot build: {', '.join(unknown)}")
+    return wanted
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Prepare pose_ros' ONNX models into $POSE_ROS_MODEL_DIR (default ~/.cache/pose_ros/models)."
     )
     parser.add_argument("--only", action="append", choices=sorted(MODELS), metavar="NAME",
                         help=f"prepare only this model (repeatable; one of: {', '.join(sorted(MODELS))})")
+    parser.add_argument("--profile", action="append", metavar="NAME",
+                        help="prepare the models this profile runs (config/NAME.yaml: model, detector, "
+                             "bottom_up_model); repeatable")
     parser.add_argument("--force", action="store_true",
                         help="re-download, re-verify and rebuild the selected models even if up to date")
     parser.add_argument("--rebuild-venv", action="store_true", help="recreate the tool venv from scratch")
@@ -609,8 +639,13 @@ def main(argv: list[str] | None = None) -> int:
                         stream=sys.stderr)
 
     ctx = context_from_env(force=args.force, rebuild_venv=args.rebuild_venv)
-    specs = [MODELS[n] for n in dict.fromkeys(args.only or MODELS)]  # dedupe, keep order
-    ASKED_FOR.update(args.only or ())
+    try:
+        names = list(args.only or []) + [m for name in args.profile or [] for m in profile_models(name)]
+    except PrepareError as exc:
+        LOG.error("%s", exc)
+        return 2
+    specs = [MODELS[n] for n in dict.fromkeys(names or MODELS)]  # dedupe, keep order
+    ASKED_FOR.update(names)  # named (or a named profile's): optional models may use the network
     LOG.info("cache %s, models %s", ctx.cache, ctx.model_dir)
     t0 = time.monotonic()
     try:

@@ -32,9 +32,11 @@ import tempfile
 import time
 from pathlib import Path
 
-# build_steps.py beside this file, also when a test loads this module by its path.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# build_steps.py beside this file and the checkout's pose_ros (cache_dir), also when a test loads this module by its path.
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[2])]
 from build_steps import exclusive, run_step  # noqa: E402
+
+from pose_ros.core.cache import cache_dir  # noqa: E402 - stdlib only
 
 LOG = logging.getLogger("mediapipe_env")
 
@@ -58,12 +60,6 @@ _SMOKE = ("import cv2, numpy, mediapipe as mp; "
 
 class MediapipeEnvError(RuntimeError):
     """Building the reference venv failed (the message says why)."""
-
-
-def cache_dir(cache: str | os.PathLike | None = None) -> Path:
-    if cache is None:
-        cache = os.environ.get("POSE_ROS_CACHE") or "~/.cache/pose_ros"
-    return Path(cache).expanduser().absolute()
 
 
 def venv_python(cache: str | os.PathLike | None = None) -> Path:

@@ -30,9 +30,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-# build_steps.py beside this file, also when a test loads this module by its path.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# build_steps.py beside this file and the checkout's pose_ros (cache_dir), also when a test loads this module by its path.
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[2])]
 from build_steps import exclusive, run_step  # noqa: E402
+
+from pose_ros.core.cache import cache_dir  # noqa: E402 - stdlib only
 
 LOG = logging.getLogger("tfjs_env")
 
@@ -46,12 +48,6 @@ SMOKE = ("const tf = require('@tensorflow/tfjs'); require('@tensorflow-models/po
 
 class TfjsEnvError(RuntimeError):
     """node/npm missing or the install failed (the message says why and what to do)."""
-
-
-def cache_dir(cache: str | os.PathLike | None = None) -> Path:
-    if cache is None:
-        cache = os.environ.get("POSE_ROS_CACHE") or "~/.cache/pose_ros"
-    return Path(cache).expanduser().absolute()
 
 
 def tool(name: str) -> str:

@@ -28,19 +28,18 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO), str(REPO / "test")]
 
+from pose_ros.core.message_fields import stamp_ns  # noqa: E402
 from pose_ros.msg import PoseArray  # noqa: E402
 from pose_ros.tools.node_process import SHARE, NodeProcess  # noqa: E402
 from pose_ros.tools.sample_data import ensure_photos  # noqa: E402
+from pose_ros.tools.spinner import RosSpinner  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -95,25 +94,21 @@ class Probe:
     """A private rclpy context with an image publisher and collectors for poses and diagnostics."""
 
     def __init__(self, image_topic: str = "/camera/image_raw"):
-        self.context = Context()
-        rclpy.init(context=self.context)
-        self.node = rclpy.create_node("stress_probe", context=self.context)
+        # Single-threaded: the callbacks only store stamps. (rclpy's MultiThreadedExecutor polls its futures
+        # while a callback runs, which took 60 % of a core here and slowed the node it measures.)
+        self._spinner = RosSpinner("stress_probe", start=False)
+        self.node = self._spinner.node
         self.pub = self.node.create_publisher(Image, image_topic, QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
         self.answers: dict[int, float] = {}  # stamp (ns) -> receive time (s, time.time)
         self.counts: dict[str, int] = {}  # the node's latest /diagnostics frame counters
         self._cond = threading.Condition()
         self.node.create_subscription(PoseArray, "/pose_node/poses", self._on_poses, 100)
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
-        # Single-threaded: the callbacks only store stamps. (rclpy's MultiThreadedExecutor polls its futures
-        # while a callback runs, which took 60 % of a core here and slowed the node it measures.)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        self._spin = threading.Thread(target=self.executor.spin, daemon=True)
-        self._spin.start()
+        self._spinner.start()
 
     def _on_poses(self, msg: PoseArray) -> None:
         with self._cond:
-            self.answers[msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec] = time.time()
+            self.answers[stamp_ns(msg.header)] = time.time()
             self._cond.notify_all()
 
     def _on_diagnostics(self, msg: DiagnosticArray) -> None:
@@ -150,7 +145,7 @@ class Probe:
     def publish(self, msg: Image) -> int:
         """Stamp with the wall clock (the latency clock), publish, return the stamp (ns)."""
         now = time.time_ns()
-        msg.header.stamp.sec, msg.header.stamp.nanosec = now // 10**9, now % 10**9
+        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(now, 10**9)
         self.pub.publish(msg)
         return now
 
@@ -159,10 +154,7 @@ class Probe:
             return self._cond.wait_for(lambda: stamp in self.answers, timeout)
 
     def close(self) -> None:
-        self.executor.shutdown(timeout_sec=10)
-        self._spin.join(timeout=10)  # no executor may wait on the node's handles while they are destroyed
-        self.node.destroy_node()
-        rclpy.try_shutdown(context=self.context)
+        self._spinner.close()
 
 
 def _frame(width: int, height: int) -> Image:

@@ -22,6 +22,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from pose_ros.core.cache import cache_dir
 from pose_ros.core.models import file_sha256 as sha256_file  # stdlib only: the runtime's own checksum
 
 MEDIAPIPE_VERSION = "0.10.14"
@@ -40,7 +41,7 @@ MODELS: dict[str, tuple[str, str]] = {
     ),
 }
 
-DEFAULT_CACHE_DIR = Path.home() / ".cache" / "pose_ros" / "downloads"
+DEFAULT_CACHE_DIR = cache_dir() / "downloads"
 # PEP 691 JSON form of PyPI's simple index.
 PYPI_SIMPLE_URL = "https://pypi.org/simple/mediapipe/"
 

@@ -32,9 +32,17 @@ class PoseConfig:
     skeleton: str = setting("coco17", "published layout: coco17, or the model's own (blazepose33 for BlazePose)")
     device: str = setting("auto", "where the models run; a missing GPU falls back to the CPU (logged)",
                           choices=DEVICES)
-    allow_cpu_fallback: bool = setting(True, "false: a missing GPU fails configure instead of falling back to the CPU")
-    gpu_fp16: bool = setting(False, "TensorRT: build FP16 engines")
-    trt_cache_dir: str = setting("", "TensorRT engine cache directory (the first build takes minutes); empty = none")
+    allow_cpu_fallback: bool = setting(True, "false: running on the CPU although a GPU was asked for (no GPU build, "
+                                       "or its CUDA/cuDNN/TensorRT libraries did not load) fails configure")
+    device_id: int = setting(0, "CUDA device the models run on (0 = the first GPU)", low=0, high=64)
+    gpu_fp16: bool = setting(False, "TensorRT only: build FP16 engines (the CUDA provider runs the model's FP32; "
+                             "a warning says so)")
+    trt_cache_dir: str = setting("~/.cache/pose_ros/trt", "TensorRT engine and timing caches (a subdirectory per "
+                                 "onnxruntime/TensorRT version and model); the first build takes minutes; "
+                                 "empty = none (rebuilt at every start)")
+    max_batch: int = setting(4, "largest batch prepared at configure (cameras per YOLO call, people per top-down "
+                             "keypoint call): TensorRT's profile covers 1..max_batch (larger batches run in chunks) "
+                             "and the warm-up runs every model at batch 1 and max_batch", low=1, high=64)
     preprocess: str = setting("auto", "where letterbox and person crops run: auto (torch ops on a CUDA device when "
                               "torch is installed), opencv, torch", choices=PREPROCESSORS)
     person_threshold: float = setting(0.5, "minimum person score", change="live", low=0.0, high=1.0)

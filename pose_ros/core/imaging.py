@@ -11,11 +11,13 @@ import numpy as np
 
 class ImageDecodeError(ValueError):
     """The buffer cannot be read as an image; the message says why, ``kind`` names the problem
-    (``encoding``, ``size``, ``step``, ``data_length``, ``compressed``) for counting and throttling."""
+    (``encoding``, ``size``, ``step``, ``data_length``, ``compressed``) for counting, and ``detail`` (the encoding)
+    tells problems of one kind apart for throttling."""
 
-    def __init__(self, message: str, kind: str):
+    def __init__(self, message: str, kind: str, detail: str = ""):
         super().__init__(message)
         self.kind = kind
+        self.detail = detail
 
 
 # encoding -> (channels, OpenCV conversion to BGR or None when already BGR)
@@ -52,7 +54,7 @@ def bgr_from_raw(data, height: int, width: int, step: int, encoding: str) -> np.
     if key not in _ENCODINGS:
         hint = _UNSUPPORTED_HINTS.get(key, "")
         raise ImageDecodeError(f"unsupported encoding {encoding!r}{hint}; supported: "
-                               f"{', '.join(SUPPORTED_ENCODINGS)}", "encoding")
+                               f"{', '.join(SUPPORTED_ENCODINGS)}", "encoding", encoding)
     channels, conversion = _ENCODINGS[key]
     if height <= 0 or width <= 0:
         raise ImageDecodeError(f"empty image {width}x{height}", "size")

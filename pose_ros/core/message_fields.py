@@ -1,8 +1,10 @@
-"""The field values of pose_ros/msg/PoseArray and PersonPose for a stream result, in one place.
+"""The message fields pose_ros reads and writes, in one place, for rclpy and rosbags messages alike: PoseArray and
+PersonPose of a stream result, SkeletonInfo, bgr8 Images, header stamps, and the pixels of a received Image or
+CompressedImage.
 
 No message types are imported: the node builds rclpy messages and the bag tools rosbags messages from these same
-values, so a bag annotated offline holds what the node publishes. Arrays are numpy (float32, bool); headers are
-passed through as the caller's own objects.
+values (both kinds have the same field names), so a bag annotated offline holds what the node publishes. Arrays
+are numpy (float32, uint16, bool, uint8); headers are passed through as the caller's own objects.
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from pose_ros.core.imaging import bgr_from_compressed_scaled, bgr_from_raw
+from pose_ros.core.skeletons import Skeleton
 from pose_ros.core.stream import StreamResult
 
 _NO_FLOATS = np.zeros(0, np.float32)
@@ -42,3 +46,42 @@ def pose_array_fields(result: StreamResult, header: Any, depth_header: Any) -> d
     time); ``depth_header`` the depth frame's (an empty header without depth)."""
     return dict(header=header, skeleton=result.poses.skeleton.name, model=result.model, depth_header=depth_header,
                 mode=result.mode, image_width=int(result.image_hw[1]), image_height=int(result.image_hw[0]))
+
+
+def skeleton_info_fields(skeleton: Skeleton, model: str, header: Any) -> dict[str, Any]:
+    """SkeletonInfo fields: the published layout's names, edges (uint16 arrays) and OKS sigmas."""
+    edges = np.asarray(skeleton.edges, dtype=np.uint16).reshape(-1, 2)
+    return dict(header=header, skeleton=skeleton.name, model=model, keypoint_names=list(skeleton.keypoint_names),
+                edge_start=edges[:, 0].copy(), edge_end=edges[:, 1].copy(),
+                oks_sigmas=skeleton.oks_sigmas.astype(np.float32))
+
+
+def bgr8_image_fields(image: np.ndarray, header: Any) -> dict[str, Any]:
+    """sensor_msgs/Image fields of a BGR array (``data`` a flat uint8 view of the contiguous pixels)."""
+    height, width = image.shape[:2]
+    return dict(header=header, height=height, width=width, encoding="bgr8", is_bigendian=0, step=width * 3,
+                data=np.ascontiguousarray(image).reshape(-1))
+
+
+def image_from_message(msg: Any, compressed: bool, min_long_side: int = 0) -> tuple[np.ndarray, tuple[float, float]]:
+    """An Image (a view of its data for bgr8) or, when ``compressed``, a CompressedImage -> (H, W, 3) uint8 BGR
+    and the (x, y) factors to full-size pixels: a JPEG is decoded at reduced size when its long side stays
+    >= ``min_long_side`` (0 = full size; the node's reduced_jpeg_decode). Raises ImageDecodeError."""
+    if compressed:
+        return bgr_from_compressed_scaled(msg.data, msg.format, min_long_side)
+    return bgr_from_raw(msg.data, msg.height, msg.width, msg.step, msg.encoding), (1.0, 1.0)
+
+
+def stamp_ns(header: Any) -> int:
+    """A header's stamp in integer nanoseconds (exact: the key the tools match answers by)."""
+    return header.stamp.sec * 10**9 + header.stamp.nanosec
+
+
+def stamp_seconds(header: Any) -> float:
+    """A header's stamp in seconds (a Frame's stamp)."""
+    return header.stamp.sec + header.stamp.nanosec * 1e-9
+
+
+def stamp_fields(ns: int) -> dict[str, int]:
+    """builtin_interfaces/Time fields of a stamp in nanoseconds."""
+    return dict(sec=ns // 10**9, nanosec=ns % 10**9)

@@ -15,6 +15,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from pose_ros.core.cache import cache_dir
+
 INSTALL_COMMAND = "make models  (or: scripts/setup_env.sh)"
 
 
@@ -43,8 +45,7 @@ _REQUIRED = ("file", "sha256", "family", "input_size", "skeleton")
 def default_model_dir() -> Path:
     if os.environ.get("POSE_ROS_MODEL_DIR"):
         return Path(os.environ["POSE_ROS_MODEL_DIR"])
-    cache = Path(os.environ.get("POSE_ROS_CACHE", Path.home() / ".cache" / "pose_ros"))
-    return cache / "models"
+    return cache_dir() / "models"
 
 
 def load_manifest(model_dir: Path) -> dict[str, ModelSpec]:
@@ -86,22 +87,51 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+class Catalogue:
+    """The installed models as one configure sees them: ``manifest.json`` read once (on first use), each model
+    file checked against its sha256 once (when first asked for), however many roles it plays (YOLO11n-pose as
+    mode auto's bottom-up model and as its detector) and however many checks ask. Make a new one per configure:
+    a file replaced since is then checked again."""
+
+    def __init__(self, model_dir: Path | str | None = None):
+        self.model_dir = Path(model_dir) if model_dir else default_model_dir()
+        self._specs: dict[str, ModelSpec] | None = None
+        self._verified: set[Path] = set()
+
+    @property
+    def specs(self) -> dict[str, ModelSpec]:
+        if self._specs is None:
+            self._specs = load_manifest(self.model_dir)
+        return self._specs
+
+    def entry(self, name: str) -> ModelSpec:
+        """Model ``name``'s manifest entry (its file not checked); ModelError listing the installed ones."""
+        if name not in self.specs:
+            reason = unavailable_reason(self.model_dir, name)
+            if reason:  # the models step said why it could not build it here (OpenPifPaf without its weights)
+                raise ModelError(f"model {name!r} is not installed in {self.model_dir}: {reason}")
+            raise ModelError(f"unknown model {name!r}; installed: {', '.join(sorted(self.specs)) or 'none'} "
+                             f"(in {self.model_dir}). Install it with: make models ARGS=\"--only {name}\" (a "
+                             f"profile's models: ARGS=\"--profile NAME\"; every model: {INSTALL_COMMAND})")
+        return self.specs[name]
+
+    def spec(self, name: str) -> ModelSpec:
+        """Model ``name``'s entry, its file present and matching its sha256 (hashed once per catalogue)."""
+        spec = self.entry(name)
+        if spec.path not in self._verified:
+            if not spec.path.is_file():
+                raise ModelError(f"model file {spec.path} for {name!r} is missing; install it with: "
+                                 f"{INSTALL_COMMAND}")
+            actual = file_sha256(spec.path)
+            if actual != spec.sha256:
+                raise ModelError(f"model file {spec.path} has sha256 {actual}, the manifest expects "
+                                 f"{spec.sha256}; reinstall it with: {INSTALL_COMMAND} (add --force)")
+            self._verified.add(spec.path)
+        return spec
+
+
 def resolve_model(name: str, model_dir: Path | None = None, verify: bool = True) -> ModelSpec:
-    """Find model ``name`` in the manifest and check its file exists and matches its sha256."""
-    model_dir = Path(model_dir) if model_dir else default_model_dir()
-    specs = load_manifest(model_dir)
-    if name not in specs:
-        reason = unavailable_reason(model_dir, name)
-        if reason:
-            raise ModelError(f"model {name!r} is not installed in {model_dir}: {reason}")
-        raise ModelError(f"unknown model {name!r}; installed: {', '.join(sorted(specs)) or 'none'} "
-                         f"(in {model_dir}). Install the models with: {INSTALL_COMMAND}")
-    spec = specs[name]
-    if not spec.path.is_file():
-        raise ModelError(f"model file {spec.path} for {name!r} is missing; install it with: {INSTALL_COMMAND}")
-    if verify:
-        actual = file_sha256(spec.path)
-        if actual != spec.sha256:
-            raise ModelError(f"model file {spec.path} has sha256 {actual}, the manifest expects "
-                             f"{spec.sha256}; reinstall it with: {INSTALL_COMMAND} (add --force)")
-    return spec
+    """Find model ``name`` in the manifest and check its file exists and matches its sha256 (one look-up; a
+    configure uses one :class:`Catalogue` for all its models)."""
+    catalogue = Catalogue(model_dir)
+    return catalogue.spec(name) if verify else catalogue.entry(name)

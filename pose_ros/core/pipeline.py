@@ -1,17 +1,25 @@
-"""From a :class:`PoseConfig` to the loaded models: checking a configuration against the installed models (without
-loading any), choosing a consistent partner when only ``mode`` or only ``model`` changes, and building the
-estimators (one per mode the configuration runs: two in mode auto)."""
+"""From a :class:`PoseConfig` to the loaded models, one way for the node, the CLI and the tools:
+
+    configure(values, given)  = complete_config (a partner for a lone mode/model) -> resolve_config (a Plan: the
+                                checked manifest entries, nothing loaded) -> build_models(config, plan)
+
+One :class:`Catalogue` per configure reads the manifest once and hashes each model file once; the plan's entries are
+what the families are built from, and a top-down family receives its detector already built (it never looks a
+model up itself)."""
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
 from pose_ros.core.config import ConfigError, PoseConfig
 from pose_ros.core.families import FAMILIES, Family, PoseModel
+from pose_ros.core.families.base import detector_config, warm_up
 from pose_ros.core.families.loading import Loader
-from pose_ros.core.models import ModelError, ModelSpec
+from pose_ros.core.models import Catalogue, ModelError, ModelSpec
+from pose_ros.core.settings import build, settings_of
 from pose_ros.core.skeletons import Skeleton, get_skeleton, keypoint_mapping
 
 # The model (and detector) of each mode's default profile (config/yolo11n_pose.yaml, config/blazepose_full_yolo.yaml):
@@ -37,16 +45,40 @@ def auto_parts(config: PoseConfig) -> dict[str, PoseConfig]:
             "bottom_up": replace(config, mode="bottom_up", model=config.bottom_up_model)}
 
 
-def resolve_config(config: PoseConfig) -> dict[str, Resolved]:
+@dataclass(frozen=True)
+class Plan(Mapping):
+    """What :func:`build_models` builds: a checked configuration, its :class:`Resolved` models by mode (a mapping,
+    as ``resolve_config`` returned before) and the catalogue that checked them (its files hashed already)."""
+
+    config: PoseConfig
+    by_mode: dict[str, Resolved]
+    catalogue: Catalogue = field(compare=False)
+
+    def __getitem__(self, mode: str) -> Resolved:
+        return self.by_mode[mode]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.by_mode)
+
+    def __len__(self) -> int:
+        return len(self.by_mode)
+
+
+def catalogue_of(config: PoseConfig) -> Catalogue:
+    """A fresh catalogue of the configuration's models directory (one per configure)."""
+    return Catalogue(config.model_dir or None)
+
+
+def resolve_config(config: PoseConfig, catalogue: Catalogue | None = None) -> Plan:
     """Check the configuration against the installed models without loading any: the models exist and match
     their sha256, each model serves its mode, the detector suits the model, the skeleton can be produced (mode
     auto: one skeleton for both). Raises ConfigError or ModelError naming the setting to fix."""
-    loader = Loader(config)
-    resolved = {mode: _resolve_single(part, loader, "bottom_up_model" if config.mode == "auto" and
+    catalogue = catalogue or catalogue_of(config)
+    resolved = {mode: _resolve_single(part, catalogue, "bottom_up_model" if config.mode == "auto" and
                                       mode == "bottom_up" else "model") for mode, part in auto_parts(config).items()}
     if len({r.skeleton.name for r in resolved.values()}) > 1:
         raise ConfigError("mode auto publishes one skeleton for both modes: use skeleton coco17")
-    return resolved
+    return Plan(config, resolved, catalogue)
 
 
 def _family(spec: ModelSpec, setting: str) -> Family:
@@ -56,9 +88,9 @@ def _family(spec: ModelSpec, setting: str) -> Family:
     return FAMILIES[spec.family]
 
 
-def _resolve_single(config: PoseConfig, loader: Loader, setting: str) -> Resolved:
+def _resolve_single(config: PoseConfig, catalogue: Catalogue, setting: str) -> Resolved:
     try:
-        spec = loader.spec(config.model)
+        spec = catalogue.spec(config.model)
     except ModelError as err:
         raise ModelError(f"{setting}: {err}") from None
     family = _family(spec, setting)
@@ -66,7 +98,7 @@ def _resolve_single(config: PoseConfig, loader: Loader, setting: str) -> Resolve
         what = f"a {family.mode} model" if family.mode else "a person detector, not a keypoint model"
         raise ConfigError(f"{setting} {spec.name!r} is {what} but mode is {config.mode!r}; set mode with it, or "
                           f"choose a {config.mode} model")
-    detector = _check_detector(config, loader, family)
+    detector = _check_detector(config, catalogue, family)
     try:
         keypoint_mapping(spec.skeleton, config.skeleton)
         skeleton = get_skeleton(config.skeleton)
@@ -75,12 +107,12 @@ def _resolve_single(config: PoseConfig, loader: Loader, setting: str) -> Resolve
     return Resolved(spec, family, detector, skeleton)
 
 
-def _check_detector(config: PoseConfig, loader: Loader, family: Family) -> ModelSpec | None:
+def _check_detector(config: PoseConfig, catalogue: Catalogue, family: Family) -> ModelSpec | None:
     """The detector's entry when the mode uses one (None in bottom_up mode)."""
     if family.mode != "top_down":
         return None
     try:
-        spec = loader.spec(config.detector)
+        spec = catalogue.spec(config.detector)
     except ModelError as err:
         raise ModelError(f"detector: {err}") from None
     if spec.family not in family.detectors:
@@ -92,30 +124,44 @@ def _check_detector(config: PoseConfig, loader: Loader, family: Family) -> Model
 MODEL_SETTINGS = ("model", "detector", "bottom_up_model")
 
 
-def check_model_names(config: PoseConfig, changed: Collection[str]) -> None:
+def _profile_hint(name: str) -> str:
+    """For a model name that is really a profile's (the names of model:= at launch): how to switch to it."""
+    from pose_ros.core.profiles import available_profiles
+
+    profiles = available_profiles()
+    if name in profiles:
+        return (f". {name!r} is a profile (config/{name}.yaml), which sets the mode, the models and their "
+                f"thresholds together: set the profile parameter (or --profile) to it instead. Profiles: "
+                f"{', '.join(profiles)}")
+    return f". Profiles (set with the profile parameter): {', '.join(profiles)}" if profiles else ""
+
+
+def check_model_names(config: PoseConfig, changed: Collection[str], catalogue: Catalogue | None = None) -> None:
     """The manifest has the models named by the settings in ``changed``, used by the mode or not: a typo is
-    reported where it is made (``detector`` set in bottom_up mode, say), naming the setting."""
-    loader = Loader(config)
+    reported where it is made (``detector`` set in bottom_up mode, say), naming the setting. Reads the manifest
+    only (:func:`resolve_config` checks the files the mode uses)."""
+    catalogue = catalogue or catalogue_of(config)
     for setting in MODEL_SETTINGS:
         if setting in changed:
             try:
-                loader.spec(getattr(config, setting))
+                catalogue.entry(getattr(config, setting))
             except ModelError as err:
-                raise ModelError(f"{setting}: {err}") from None
+                raise ModelError(f"{setting}: {err}{_profile_hint(getattr(config, setting))}") from None
 
 
-def complete_config(config: PoseConfig, changed: Collection[str]) -> tuple[PoseConfig, list[str]]:
+def complete_config(config: PoseConfig, changed: Collection[str],
+                    catalogue: Catalogue | None = None) -> tuple[PoseConfig, list[str]]:
     """When only ``mode`` or only ``model`` (or ``bottom_up_model``) was changed, choose a consistent partner
     instead of rejecting the pair: the model's own mode, or the default profile's model for the new mode. Returns
     the completed configuration and one note per partner chosen (for the log). The result is not yet checked:
     call :func:`resolve_config`. Unknown model names are left for it to report."""
     changed = set(changed)
-    loader = Loader(config)
+    catalogue = catalogue or catalogue_of(config)
     notes: list[str] = []
 
     def family_of(name: str) -> Family | None:
         try:
-            spec = loader.spec(name)
+            spec = catalogue.entry(name)
         except ModelError:
             return None
         return FAMILIES.get(spec.family)
@@ -188,17 +234,62 @@ class PoseModels:
         devices = sorted({v for k, v in self.status().items() if k.endswith("device")})
         return f"{' / '.join(parts)}, {self.skeleton.name}, mode {self.config.mode}, on {'; '.join(devices)}"
 
-    def warm_up(self) -> None:
-        """One inference per model on a blank frame, so the first real frame is not slow (lazy allocations)."""
-        for model in self.by_mode.values():
-            model(np.zeros((480, 640, 3), np.uint8))
+    def warm_up(self) -> list[str]:
+        """Every model at its smallest and largest batch, then once on a blank frame (families.base.warm_up), so
+        no real frame pays for engine builds or lazy allocations. Returns the lines logged."""
+        return warm_up(self.by_mode.values(), np.zeros((480, 640, 3), np.uint8))
 
 
-def build_models(config: PoseConfig) -> PoseModels:
-    """Check, then load, every model the configuration runs."""
-    resolve_config(config)
+def build_models(config: PoseConfig, plan: Plan | None = None) -> PoseModels:
+    """Load every model the configuration runs, from its plan (checked now when not given). A top-down family
+    gets its detector built first and handed over; one session per model file (the Loader)."""
+    if plan is None or plan.config != config:
+        plan = resolve_config(config)
     loader = Loader(config)
-    return PoseModels(config, {mode: loader.model(part.model, part) for mode, part in auto_parts(config).items()})
+    by_mode = {}
+    for (mode, resolved), part in zip(plan.items(), auto_parts(config).values()):
+        detector = None
+        if resolved.detector is not None:
+            detector = FAMILIES[resolved.detector.family].make(resolved.detector, loader, detector_config(part))
+        by_mode[mode] = resolved.family.make(resolved.model, loader, part, detector)
+    return PoseModels(config, by_mode)
+
+
+@dataclass(frozen=True)
+class Configured:
+    """The result of :func:`configure`: the loaded models (``models.config`` is the completed configuration)
+    and one note per partner chosen for a lone mode/model (to log)."""
+
+    models: PoseModels
+    notes: list[str]
+
+    @property
+    def config(self) -> PoseConfig:
+        return self.models.config
+
+
+def plan_config(values: PoseConfig | Mapping[str, Any], given: Collection[str] | None = None) -> tuple[Plan, list[str]]:
+    """The checked plan of what ``values`` asks for, a lone ``mode`` or ``model`` among ``given`` (the names
+    the user set; default: the keys of ``values``) completed with its partner; and the notes saying so. Loads
+    nothing; hashes each model file once. ``values``: a PoseConfig, or settings by flat name (others ignored)."""
+    if isinstance(values, PoseConfig):
+        config = values
+        given = set(given or ())
+    else:
+        names = {s.name for s in settings_of(PoseConfig)}
+        config = build(PoseConfig, {k: v for k, v in values.items() if k in names})
+        given = set(values if given is None else given)
+    catalogue = catalogue_of(config)
+    completed, notes = complete_config(config, given, catalogue)
+    return resolve_config(completed, catalogue), notes
+
+
+def configure(values: PoseConfig | Mapping[str, Any], given: Collection[str] | None = None) -> Configured:
+    """The one configure path of the node, ``python -m pose_ros infer`` and the bag tools: complete a lone
+    mode/model (:func:`complete_config`), check (:func:`resolve_config`), build (:func:`build_models`). Raises
+    ConfigError or ModelError naming the setting to fix."""
+    plan, notes = plan_config(values, given)
+    return Configured(build_models(plan.config, plan), notes)
 
 
 def build_estimator(config: PoseConfig) -> PoseModel:

@@ -3,6 +3,7 @@ same configurations as ``ros2 launch pose_ros pose.launch.xml model:=<name>``.""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,15 @@ from pose_ros.core.settings import ConfigError
 
 
 def config_dirs() -> list[Path]:
-    """Where profiles live: the source checkout's config/, then each ament prefix's share/pose_ros/config."""
+    """Where profiles live: the source checkout's config/, each ament prefix's share/pose_ros/config (a colcon
+    install), then this Python environment's share/pose_ros/config (``pip install .``: setup.cfg's data_files)."""
     dirs = [Path(__file__).resolve().parents[2] / "config"]
     for prefix in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep):
         if prefix:
             dirs.append(Path(prefix) / "share" / "pose_ros" / "config")
-    return [d for d in dirs if d.is_dir()]
+    dirs.append(Path(sys.prefix) / "share" / "pose_ros" / "config")
+    unique = list(dict.fromkeys(dirs))
+    return [d for d in unique if d.is_dir()]
 
 
 def available_profiles() -> list[str]:
@@ -49,14 +53,22 @@ def load_parameters_file(path: Path | str) -> dict[str, Any]:
     return values
 
 
+def profile_values(source: str | Path, cls=None) -> dict[str, Any]:
+    """The values a profile name or a parameters file gives the settings of ``cls`` (PoseConfig by default), by
+    name; settings of other classes in the file are left out (the node's QoS, say)."""
+    from pose_ros.core.config import PoseConfig
+    from pose_ros.core.settings import settings_of
+
+    path = Path(source) if str(source).endswith((".yaml", ".yml")) else profile_path(str(source))
+    names = {s.name for s in settings_of(cls or PoseConfig)}
+    return {k: v for k, v in load_parameters_file(path).items() if k in names}
+
+
 def load_profile(source: str | Path, cls=None, **overrides: Any):
     """A config (PoseConfig by default, or another settings class) from a profile name or a parameters file,
-    with ``overrides``; settings of other classes in the file are ignored (the node's QoS, say)."""
+    with ``overrides``."""
     from pose_ros.core.config import PoseConfig
-    from pose_ros.core.settings import build, settings_of
+    from pose_ros.core.settings import build
 
     cls = cls or PoseConfig
-    path = Path(source) if str(source).endswith((".yaml", ".yml")) else profile_path(str(source))
-    names = {s.name for s in settings_of(cls)}
-    values = {k: v for k, v in load_parameters_file(path).items() if k in names}
-    return build(cls, {**values, **overrides})
+    return build(cls, {**profile_values(source, cls), **overrides})

@@ -10,6 +10,7 @@ try:
 except ImportError:  # Humble (rclpy 3.x) has it only under its old name; the one import differs, the code does not
     from rclpy.qos_event import SubscriptionEventCallbacks
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.subscription import Subscription
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from visualization_msgs.msg import MarkerArray
 
@@ -22,6 +23,8 @@ from pose_ros.node.health import CameraHealth
 
 # The last parts of an image topic that say nothing about which camera it is.
 _GENERIC_PARTS = {"image_raw", "image", "image_rect", "image_rect_color", "image_color", "image_mono", "compressed"}
+# rclpy >= Iron hands a callback that takes two arguments the message info too (Humble: the message only).
+_MESSAGE_INFO = hasattr(Subscription, "CallbackType")
 _RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE, "best_effort": ReliabilityPolicy.BEST_EFFORT}
 
 
@@ -53,8 +56,11 @@ class Camera:
     deactivate; the stream (tracks, mode auto, depth buffer) lives as long as the camera."""
 
     def __init__(self, node, key: int, topic: str, namespace: str, stream: PoseStream, msg_type: type,
-                 reliability: str, qos_depth: int, depth_topic: str = "", info_topic: str = ""):
+                 reliability: str, qos_depth: int, depth_topic: str = "", info_topic: str = "", debug_node=None):
         self.node, self.key, self.topic, self.namespace = node, key, topic, namespace
+        # The overlays and markers go out through their own participant (extras.DebugParticipant) under the pose
+        # node's topic names; without one (tools, tests of the camera alone), through the node itself.
+        self.debug_node = debug_node or node
         self.stream = stream
         self.msg_type = msg_type
         self.reliability_setting = reliability
@@ -65,19 +71,30 @@ class Camera:
         self.subscription = None
         self.depth_subscriptions: tuple = ()
         self.incompatible_qos = 0  # publishers seen whose QoS cannot match the subscription
+        self.frames_reliability = ""  # the subscription's reliability when the last frame came
         self.poses_pub = node.create_lifecycle_publisher(PoseArray, namespace + "poses", 10)
-        self.debug_pub = node.create_lifecycle_publisher(Image, namespace + "debug_image", 1)
-        self.debug_compressed_pub = node.create_lifecycle_publisher(CompressedImage,
-                                                                    namespace + "debug_image/compressed", 1)
-        self.markers_pub = node.create_lifecycle_publisher(MarkerArray, namespace + "markers", 1)
+        self.debug_pub, self.debug_compressed_pub, self.markers_pub = (
+            self.debug_node.create_publisher(msg, node.resolve_topic_name(namespace + name), 1)
+            for msg, name in ((Image, "debug_image"), (CompressedImage, "debug_image/compressed"),
+                              (MarkerArray, "markers")))
         if depth_topic:
             stream.use_depth(self.decode_depth, depth_topic)
 
     # --- subscriptions -------------------------------------------------------------------------------------
-    def subscribe(self, on_image: Callable[["Camera", object], None], on_incompatible: Callable) -> None:
-        qos = QoSProfile(depth=self.qos_depth, reliability=_RELIABILITY[self.wanted_reliability()])
+    def subscribe(self, on_image: Callable[["Camera", object, int | None], None], on_incompatible: Callable) -> None:
+        self.incompatible_qos = 0  # events count for this subscription only
+        reliability = self.wanted_reliability()
+        qos = QoSProfile(depth=self.qos_depth, reliability=_RELIABILITY[reliability])
+        if _MESSAGE_INFO:  # the publication sequence number comes with each frame (FrameLoss counts the gaps)
+            def callback(msg, info):
+                self.frames_reliability = reliability
+                on_image(self, msg, info.get("publication_sequence_number"))
+        else:
+            def callback(msg):
+                self.frames_reliability = reliability
+                on_image(self, msg, None)
         self.subscription = self.node.create_subscription(
-            self.msg_type, self.topic, lambda msg: on_image(self, msg), qos,
+            self.msg_type, self.topic, callback, qos,
             event_callbacks=SubscriptionEventCallbacks(incompatible_qos=lambda event: on_incompatible(self, event)))
         if self.depth_topic and not self.depth_subscriptions:
             self.depth_subscriptions = (
@@ -116,8 +133,18 @@ class Camera:
     def incompatible_publisher(self, event) -> str:
         """Count a publisher whose QoS cannot match the subscription; the message to report."""
         self.incompatible_qos += 1
+        fix = ("the node re-subscribes to match it (image_reliability auto)" if self.reliability_setting == "auto"
+               else f"image_reliability is {self.reliability_setting}: set it to auto or best_effort")
         return (f"a publisher on {self.topic} has QoS incompatible with this subscription (policy "
-                f"{event.last_policy_kind}); with image_reliability auto the node re-subscribes to match it")
+                f"{event.last_policy_kind}): {fix}")
+
+    def incompatible_publishers(self) -> int:
+        """Publishers on the topic now that this subscription cannot match: best-effort ones while it is reliable
+        (the only incompatibility open to an image subscription: it is volatile, with no deadline or liveliness).
+        Read from the graph each time, so the diagnosis says what is true now, not what happened at start."""
+        if self.subscription is None or self.reliability != "reliable":
+            return 0
+        return sum(p.qos_profile.reliability == ReliabilityPolicy.BEST_EFFORT for p in self.publishers())
 
     def unsubscribe(self) -> None:
         for subscription in (self.subscription, *self.depth_subscriptions):
@@ -126,8 +153,9 @@ class Camera:
         self.subscription, self.depth_subscriptions = None, ()
 
     def destroy(self) -> None:
-        for pub in (self.poses_pub, self.debug_pub, self.debug_compressed_pub, self.markers_pub):
-            self.node.destroy_lifecycle_publisher(pub)
+        self.node.destroy_lifecycle_publisher(self.poses_pub)
+        for pub in (self.debug_pub, self.debug_compressed_pub, self.markers_pub):
+            self.debug_node.destroy_publisher(pub)
 
     # --- depth ---------------------------------------------------------------------------------------------
     def _on_depth(self, msg: Image) -> None:
@@ -147,6 +175,12 @@ class Camera:
         return DepthImage(depth, np.asarray(self.camera_info.k, dtype=np.float64).reshape(3, 3), msg.header)
 
     # --- outputs besides the poses --------------------------------------------------------------------------
+    def wants_extras(self, cfg) -> bool:
+        """Whether any overlay or marker output is enabled and subscribed (NodeConfig ``cfg``)."""
+        return bool((cfg.publish_debug_image and self.debug_pub.get_subscription_count())
+                    or (cfg.publish_debug_compressed and self.debug_compressed_pub.get_subscription_count())
+                    or (cfg.publish_markers and self.markers_pub.get_subscription_count()))
+
     def publish_extras(self, image: np.ndarray, result, header, cfg) -> None:
         """Overlays and markers of one frame's result, each only when enabled (NodeConfig) and someone listens."""
         want_raw = cfg.publish_debug_image and self.debug_pub.get_subscription_count()
@@ -162,17 +196,23 @@ class Camera:
 
     # --- diagnostics ---------------------------------------------------------------------------------------
     def diagnostic(self, node_name: str, models, active: bool, counts: dict[str, str]):
-        """This camera's DiagnosticStatus: its health over the window, the node's error/warning ``counts``, the
-        models' and the stream's status."""
+        """This camera's DiagnosticStatus: its health, the node's error/warning ``counts``, the models' and the
+        stream's status."""
         level, message, values = self.health.summary(models.config.person_threshold,
-                                                     self.silence_cause() if active else "")
+                                                     self.silence_cause() if active else "", self.loss_cause())
         if not active:
             level, message = 0, "node inactive: not subscribed"
         values.update(counts)
         values.update(models.status())
         values.update(self.stream.status())
         values["image subscription"] = f"{self.reliability or 'none'} ({self.reliability_setting})"
+        values["incompatible publishers"] = str(self.incompatible_publishers())
         return diagnostic_status(f"{node_name}: {self.topic}", models.config.model, level, message, values)
+
+    _LARGE_FRAMES_HINT = ("Fast DDS loses best-effort frames of ~0.5 MB and more between processes with its default "
+                          "transports: start the camera process with the shared-memory profile "
+                          "(config/fastdds_shm.xml in FASTRTPS_/FASTDDS_DEFAULT_PROFILES_FILE; the node's shm:=true "
+                          "alone does not help its frames) or FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA")
 
     def silence_cause(self) -> str:
         """Why no image arrives although publishers exist (for /diagnostics), or "" when there is none."""
@@ -182,18 +222,28 @@ class Camera:
         kinds = sorted({"best effort" if p.qos_profile.reliability == ReliabilityPolicy.BEST_EFFORT else "reliable"
                         for p in publishers})
         text = f"{len(publishers)} publisher(s) on {self.topic} ({', '.join(kinds)}), subscribed {self.reliability}"
-        if self.incompatible_qos:
-            return (f"{text}, but their QoS is incompatible: set image_reliability to auto or best_effort")
+        incompatible = self.incompatible_publishers()
+        if incompatible:
+            fix = ("re-subscribing best effort to match" if self.reliability_setting == "auto"
+                   else "set image_reliability to auto or best_effort")
+            return (f"{text}, but their QoS is incompatible ({incompatible} best effort, which a reliable "
+                    f"subscription cannot match): {fix}")
         if self.reliability == "best_effort":
-            return (f"{text}, but no frame arrives: frames lost in transport? Fast DDS loses best-effort frames of "
-                    f"~0.5 MB and more between processes with its default transports: start the camera process with "
-                    f"the shared-memory profile (config/fastdds_shm.xml in FASTRTPS_/FASTDDS_DEFAULT_PROFILES_FILE; "
-                    f"the node's shm:=true alone does not help its frames) or FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA")
+            return f"{text}, but no frame arrives: frames lost in transport? {self._LARGE_FRAMES_HINT}"
         return f"{text}, but no frame arrives: is the camera publishing?"
 
+    def loss_cause(self) -> str:
+        """Why frames are lost before the node and what to do, for /diagnostics (the QoS the frames came with says
+        which side can lose them; the subscription may have changed since, when the camera went away)."""
+        if self.frames_reliability == "best_effort":
+            return f"best-effort frames dropped in transport? {self._LARGE_FRAMES_HINT}"
+        return ("the subscription is reliable, so the camera skipped them or its writer's queue (KEEP_LAST) replaced "
+                "them before they could be delivered: a link or a camera process too slow for the frame rate")
 
-def create_cameras(node, models, stream_config, cfg) -> list[Camera]:
-    """One Camera per entry of ``cfg.image_topics`` (NodeConfig), each with its own PoseStream on ``models``."""
+
+def create_cameras(node, models, stream_config, cfg, debug_node=None) -> list[Camera]:
+    """One Camera per entry of ``cfg.image_topics`` (NodeConfig), each with its own PoseStream on ``models``; the
+    overlays and markers are published by ``debug_node`` (default: ``node``)."""
     compressed = cfg.image_transport == "compressed"
     topics = [node.resolve_topic_name(t) for t in cfg.image_topics]
     depth = [node.resolve_topic_name(t) for t in cfg.depth_topics] or [""] * len(topics)
@@ -203,5 +253,5 @@ def create_cameras(node, models, stream_config, cfg) -> list[Camera]:
         topic = topic + "/compressed" if compressed else topic
         cameras.append(Camera(node, key, topic, namespace, PoseStream(models, stream_config, name=topic),
                               CompressedImage if compressed else Image, cfg.image_reliability,
-                              cfg.image_qos_depth, depth[key], info[key]))
+                              cfg.image_qos_depth, depth[key], info[key], debug_node))
     return cameras

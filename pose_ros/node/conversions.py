@@ -1,4 +1,6 @@
-"""Messages <-> arrays. The only place that knows both the message types and the core's types."""
+"""Messages <-> arrays for rclpy. The only place that knows both the rclpy message types and the core's types; the
+field values come from core.message_fields (shared with the bag tools' rosbags messages), only what rclpy's
+message classes want otherwise (bytes, Python lists) is adapted here."""
 from __future__ import annotations
 
 import cv2
@@ -10,8 +12,8 @@ from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
-from pose_ros.core.imaging import bgr_from_compressed_scaled, bgr_from_raw
-from pose_ros.core.message_fields import person_fields, pose_array_fields
+from pose_ros.core.message_fields import (bgr8_image_fields, image_from_message, person_fields, pose_array_fields,
+                                          skeleton_info_fields, stamp_seconds)
 from pose_ros.core.result import Poses
 from pose_ros.core.stream import StreamResult
 from pose_ros.core.skeletons import Skeleton
@@ -22,16 +24,13 @@ def image_to_bgr(msg: Image | CompressedImage, min_long_side: int = 0) -> tuple[
     """sensor_msgs Image (a view of msg.data for bgr8) or CompressedImage -> (H, W, 3) uint8 BGR and the (x, y)
     factors to full-size pixels: a JPEG is decoded at reduced size when its long side stays >= ``min_long_side``
     (0 = full size). Raises ImageDecodeError."""
-    if isinstance(msg, CompressedImage):
-        return bgr_from_compressed_scaled(msg.data, msg.format, min_long_side)
-    return bgr_from_raw(msg.data, msg.height, msg.width, msg.step, msg.encoding), (1.0, 1.0)
+    return image_from_message(msg, isinstance(msg, CompressedImage), min_long_side)
 
 
 def bgr_to_image(image: np.ndarray, header: Header) -> Image:
-    height, width = image.shape[:2]
-    msg = Image(header=header, height=height, width=width, encoding="bgr8", is_bigendian=0, step=width * 3)
-    msg.data = np.ascontiguousarray(image).tobytes()
-    return msg
+    fields = bgr8_image_fields(image, header)
+    fields["data"] = fields["data"].tobytes()  # rclpy's uint8[] takes bytes
+    return Image(**fields)
 
 
 def bgr_to_compressed(image: np.ndarray, header: Header, quality: int = 80) -> CompressedImage:
@@ -53,11 +52,9 @@ def pose_array_msg(result: StreamResult, header: Header) -> PoseArray:
 
 
 def skeleton_info_msg(skeleton: Skeleton, model: str, header: Header) -> SkeletonInfo:
-    edges = np.asarray(skeleton.edges, dtype=np.uint16).reshape(-1, 2)
-    return SkeletonInfo(header=header, skeleton=skeleton.name, model=model,
-                        keypoint_names=list(skeleton.keypoint_names),
-                        edge_start=edges[:, 0].tolist(), edge_end=edges[:, 1].tolist(),
-                        oks_sigmas=skeleton.oks_sigmas.astype(np.float32))
+    fields = skeleton_info_fields(skeleton, model, header)
+    fields["edge_start"], fields["edge_end"] = fields["edge_start"].tolist(), fields["edge_end"].tolist()
+    return SkeletonInfo(**fields)
 
 
 _LIMB = ColorRGBA(r=1.0, g=0.5, b=0.0, a=1.0)
@@ -101,6 +98,5 @@ def diagnostic_status(name: str, hardware_id: str, level: int, message: str, val
                             values=[KeyValue(key=k, value=v) for k, v in values.items()])
 
 
-def stamp_seconds(header) -> float:
-    """A message header's stamp in seconds."""
-    return header.stamp.sec + header.stamp.nanosec * 1e-9
+__all__ = ["bgr_to_compressed", "bgr_to_image", "diagnostic_status", "image_to_bgr", "pose_array_msg",
+           "poses_to_markers", "skeleton_info_msg", "stamp_seconds"]  # stamp_seconds: core.message_fields'

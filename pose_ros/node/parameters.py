@@ -28,6 +28,10 @@ TRANSPORTS = ("raw", "compressed")
 class NodeConfig:
     """The node's own settings: inputs, outputs, QoS, diagnostics."""
 
+    profile: str = setting("", "a profile (config/NAME.yaml, the names of model:= at launch): everything it sets, "
+                           "applied at start under the values given explicitly, and at run time all at once (the "
+                           "settings the previous profile set and this one does not go back to their defaults); "
+                           "empty = none", change="live")
     image_topics: tuple[str, ...] = setting(("image",), "input image topics, one per camera; one node and one set "
                                             "of models serve them all", change="read_only")
     output_names: tuple[str, ...] = setting((), "output namespace of each camera under the node (several "
@@ -100,10 +104,17 @@ def start_overrides(node: Node) -> dict[str, Any]:
 
 
 def declare(node: Node) -> tuple[dict[str, str], list[str]]:
-    """Declare every setting as a parameter, its start value checked first. Returns (errors by parameter name
-    for values that could not be used, warnings for names that are no setting)."""
+    """Declare every setting as a parameter, its start value checked first. A ``profile`` given at start supplies
+    the values of the settings it names that were not given explicitly. Returns (errors by parameter name for
+    values that could not be used, warnings for names that are no setting)."""
     overrides = start_overrides(node)
     errors: dict[str, str] = {}
+    if overrides.get("profile"):
+        try:
+            overrides = {**profile_values(str(overrides["profile"])), **overrides}
+        except ConfigError as err:
+            errors["profile"] = f"{err} (given at start; restart or set profile to a valid name)"
+            overrides = {k: v for k, v in overrides.items() if k != "profile"}
     for s in SETTINGS.values():
         value = s.default
         if s.name in overrides:
@@ -162,14 +173,75 @@ def partners(config: PoseConfig, changed: set[str]) -> tuple[PoseConfig, list[Pa
     """A lone ``mode``/``model`` (or ``detector``) in ``changed`` completed with a consistent partner
     (core.pipeline.complete_config): (completed config, the parameters that differ from ``config``, notes)."""
     from pose_ros.core.pipeline import complete_config
-    from pose_ros.core.settings import flatten
 
     completed, notes = complete_config(config, changed)
+    return completed, differing(config, completed), notes
+
+
+def differing(config: PoseConfig, completed: PoseConfig) -> list[Parameter]:
+    """The parameters whose values ``completed`` changed (the partners chosen), to set on the node."""
+    from pose_ros.core.settings import flatten
+
     before = flatten(config)
-    return completed, [Parameter(k, value=v) for k, v in flatten(completed).items() if before[k] != v], notes
+    return [Parameter(k, value=v) for k, v in flatten(completed).items() if before[k] != v]
+
+
+def configure(config: PoseConfig, given: set[str]):
+    """The node's configure: the core's one configure path (``pipeline.configure``, as the CLI and annotate), a
+    mode or model given alone at start completed with its partner. Returns (Configured: the models and notes,
+    the partner parameters to set)."""
+    from pose_ros.core.pipeline import configure as configure_models
+
+    configured = configure_models(config, given)
+    return configured, differing(config, configured.config)
 
 
 PAIRED = {"mode", "model", "bottom_up_model"}  # a change of one alone gets a partner (complete_config)
+
+
+def profile_values(name: str) -> dict[str, Any]:
+    """The settings a profile sets (config/<name>.yaml, core.profiles), checked; ConfigError naming the valid
+    profiles for an unknown name. The file's other keys (none of ours) are left out."""
+    from pose_ros.core.profiles import load_parameters_file, profile_path
+
+    values = {}
+    for key, value in load_parameters_file(profile_path(name)).items():
+        if key in SETTINGS and key != "profile":
+            values[key] = SETTINGS[key].check(value)
+    return values
+
+
+def with_profile(params: list[Parameter], current_values: dict[str, Any]) -> tuple[list[Parameter], list[str]]:
+    """The pre-set step of a ``profile`` change: the parameters become everything the new profile sets, plus the
+    defaults of what the previous profile set and the new one does not, under the values given in the same
+    change (``profile`` with ``person_threshold`` sets that threshold). Read-only settings are left as they are
+    (noted: they need a restart). Never raises: an unknown profile is left for the set-parameters check."""
+    given = {p.name: p for p in params}
+    new = given.get("profile")
+    if new is None or new.type_ != Parameter.Type.STRING or not new.value or new.value == current_values.get("profile"):
+        return params, []
+    try:
+        wanted = profile_values(new.value)
+    except ConfigError:
+        return params, []
+    previous = {}
+    if current_values.get("profile"):
+        try:
+            previous = profile_values(current_values["profile"])
+        except ConfigError:
+            pass
+    values = {**{name: SETTINGS[name].default for name in previous}, **wanted}
+    notes, added = [], []
+    for name, value in values.items():
+        if name in given or value == current_values.get(name):
+            continue
+        if SETTINGS[name].change == "read_only":
+            notes.append(f"{name} stays {to_ros(current_values.get(name))!r} (read-only: profile {new.value!r} "
+                         f"sets {to_ros(value)!r} at start only)")
+            continue
+        added.append(as_declared_type(Parameter(name, value=to_ros(value))))
+    notes.insert(0, f"profile {new.value!r}: " + (", ".join(f"{p.name}={p.value!r}" for p in added) or "no change"))
+    return params + added, notes
 
 
 def configs(values: dict[str, Any]):
@@ -181,10 +253,14 @@ def configs(values: dict[str, Any]):
 
 
 def with_partners(params: list[Parameter], current_values: dict[str, Any]) -> tuple[list[Parameter], list[str]]:
-    """The pre-set step of a parameter change: ints for float settings become floats; ``mode`` or ``model`` set
-    alone gets a consistent partner added (the model's own mode, or the mode's default model), with notes to log.
-    Never raises: what cannot be completed is left for the set-parameters check to reject with its reason."""
+    """The pre-set step of a parameter change: ints for float settings become floats; a ``profile`` becomes what
+    it sets (with_profile); ``mode`` or ``model`` set alone gets a consistent partner added (the model's own mode,
+    or the mode's default model), with notes to log. Never raises: what cannot be completed is left for the
+    set-parameters check to reject with its reason."""
     params = [as_declared_type(p) for p in params]
+    params, profile_notes = with_profile(params, current_values)
+    if profile_notes:
+        return params, profile_notes
     names = {p.name for p in params}
     if not names & PAIRED or {"mode", "model"} <= names:
         return params, []

@@ -40,6 +40,7 @@ from pose_ros.msg import SkeletonInfo
 from pose_ros.node import log_bridge, parameters
 from pose_ros.node.cameras import Camera, create_cameras
 from pose_ros.node.conversions import image_to_bgr, pose_array_msg, skeleton_info_msg, stamp_seconds
+from pose_ros.node.extras import DebugParticipant, ExtrasWorker
 from pose_ros.node.health import ErrorThrottle
 from pose_ros.node.latest_slot import LatestFrames
 from pose_ros.node.parameters import NodeConfig
@@ -64,6 +65,8 @@ class PoseNode(LifecycleNode):
         # Each throttle logs through its own lambda: rclpy ties a severity to the calling line.
         self._errors = ErrorThrottle(lambda message: self.get_logger().error(message))
         self._warnings = ErrorThrottle(lambda message: self.get_logger().warning(message))  # valid but unusual
+        self._notes = ErrorThrottle(lambda message: self.get_logger().info(message))  # self-healing events
+        self._rematch_timer = None
         self._models: PoseModels | None = None
         self._pending: tuple[PoseConfig, bool] | None = None  # (config, needs a reload) for the worker
         self._lock = threading.Lock()
@@ -71,6 +74,8 @@ class PoseNode(LifecycleNode):
         self._cameras: list[Camera] = []
         self._frames: LatestFrames | None = None
         self._worker: threading.Thread | None = None
+        self._extras: ExtrasWorker | None = None
+        self._debug: DebugParticipant | None = None
         self._info_pub = self._diagnostics_pub = None
         self._timers: list = []
         if self.get_parameter("autostart").value:
@@ -90,8 +95,7 @@ class PoseNode(LifecycleNode):
                 raise ConfigError("bad parameter values given at start: " + "; ".join(self._start_errors.values())
                                   + ". Fix them and configure again")
             config, stream_config, node_config = self._settings()
-            config = self._complete_start_pair(config)
-            models = build_models(config)
+            models = self._configure_models(config)
             models.warm_up()
         except _CONFIGURE_ERRORS as err:
             self.get_logger().error(f"configure failed: {err}")
@@ -100,7 +104,8 @@ class PoseNode(LifecycleNode):
             self.get_logger().error(f"configure failed: {type(err).__name__}: {err}")
             return TransitionCallbackReturn.FAILURE
         self._models, self._pending, self._node_config = models, None, node_config
-        self._cameras = create_cameras(self, models, stream_config, node_config)
+        self._debug = DebugParticipant(self)
+        self._cameras = create_cameras(self, models, stream_config, node_config, self._debug.node)
         latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL, reliability=ReliabilityPolicy.RELIABLE)
         self._info_pub = self.create_lifecycle_publisher(SkeletonInfo, "~/skeleton_info", latched)
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
@@ -115,6 +120,7 @@ class PoseNode(LifecycleNode):
         self._info_pub.publish(skeleton_info_msg(self._models.skeleton, self._models.config.model,
                                                  Header(stamp=self.get_clock().now().to_msg())))
         self._frames = LatestFrames()
+        self._extras = ExtrasWorker(self._publish_extras, self._extras_failed)
         self._worker = threading.Thread(target=self._work, args=(self._frames,), name="pose_worker", daemon=True)
         self._worker.start()
         for cam in self._cameras:
@@ -149,6 +155,9 @@ class PoseNode(LifecycleNode):
         for cam in self._cameras:
             cam.destroy()
         self._cameras = []
+        if self._debug is not None:
+            self._debug.close()
+            self._debug = None
         if self._info_pub is not None:
             self.destroy_lifecycle_publisher(self._info_pub)
             self.destroy_publisher(self._diagnostics_pub)
@@ -161,6 +170,9 @@ class PoseNode(LifecycleNode):
 
     def destroy_node(self) -> None:
         self._stop_worker()
+        if self._debug is not None:  # destroyed while configured: the private participant goes too
+            self._debug.close()
+            self._debug = None
         log_bridge.detach(self._log_handler)
         super().destroy_node()
 
@@ -169,21 +181,23 @@ class PoseNode(LifecycleNode):
             self._frames.close()
         if self._worker is not None and self._worker is not threading.current_thread():
             self._worker.join(timeout=10.0)
-        self._worker = self._frames = None
+        if self._extras is not None:
+            self._extras.stop()
+        self._worker = self._frames = self._extras = None
 
     # --- parameters -----------------------------------------------------------------------------------
     def _settings(self, changes: dict | None = None) -> tuple[PoseConfig, StreamConfig, NodeConfig]:
         """The three configs from the parameters (with ``changes`` applied); raises ConfigError."""
         return parameters.configs({**parameters.current(self), **(changes or {})})
 
-    def _complete_start_pair(self, config: PoseConfig) -> PoseConfig:
-        """A mode or model given alone at start gets its partner, set as a parameter too (and logged)."""
-        given = self._start_changed & (parameters.PAIRED | {"detector"})
-        completed, changed, notes = parameters.partners(config, given)
-        if notes:
-            self.get_logger().info("; ".join(notes))
+    def _configure_models(self, config: PoseConfig) -> PoseModels:
+        """The core's configure path: a mode or model given alone at start gets its partner, set as a parameter
+        too (and logged); then the models are checked and loaded."""
+        configured, changed = parameters.configure(config, self._start_changed)
+        if configured.notes:
+            self.get_logger().info("; ".join(configured.notes))
             self.set_parameters(changed)
-        return completed
+        return configured.models
 
     def _before_set(self, params: list[Parameter]) -> list[Parameter]:
         """rclpy pre-set callback: ints for floats, a partner for a lone mode/model (parameters.with_partners)."""
@@ -201,6 +215,11 @@ class PoseNode(LifecycleNode):
             reload = any(parameters.SETTINGS[name].change == "reload" for name in changes
                          if name in parameters.SETTINGS)
             check_model_names(config, changes)
+            if changes.get("profile"):
+                if not hasattr(self, "add_pre_set_parameters_callback"):
+                    raise ConfigError("a live profile change needs rclpy's pre-set parameter callbacks (Iron and "
+                                      "later); on this ROS 2, restart the node with the profile")
+                parameters.profile_values(changes["profile"])  # a known profile (the error names them)
             if self._models is not None and reload:
                 resolve_config(config)  # the models exist and fit together; nothing is loaded here
         except (ConfigError, ModelError, ValueError, TypeError) as err:
@@ -216,14 +235,28 @@ class PoseNode(LifecycleNode):
         return SetParametersResult(successful=True)
 
     # --- frames ---------------------------------------------------------------------------------------
-    def _on_image(self, cam: Camera, msg) -> None:
-        cam.health.received()
+    def _on_image(self, cam: Camera, msg, sequence: int | None) -> None:
+        cam.health.received(stamp_seconds(msg.header), sequence)
         frames = self._frames
         if frames is not None:  # a callback already queued when the node deactivated finds no mailbox
             frames.put(cam.key, (msg, time.perf_counter()))  # when it came: for the node's own cost
 
     def _on_incompatible_qos(self, cam: Camera, event) -> None:
-        self._errors.report("incompatible_qos", cam.incompatible_publisher(event))
+        """A publisher the subscription cannot match. With image_reliability auto the node heals it itself: an INFO
+        line and a re-subscription at once (not at the next 1 s check: frames would be lost meanwhile). With a
+        reliability set by hand it is a configuration error the operator must fix."""
+        message = cam.incompatible_publisher(event)
+        if cam.reliability_setting != "auto":
+            self._errors.report("incompatible_qos", message, detail=str(cam.key))
+            return
+        self._notes.report("qos_rematch", message, detail=str(cam.key))
+        if self._rematch_timer is None:
+            self._rematch_timer = self.create_timer(0.0, self._rematch_now)
+
+    def _rematch_now(self) -> None:
+        self.destroy_timer(self._rematch_timer)
+        self._rematch_timer = None
+        self._match_publisher_qos()
 
     def _match_publisher_qos(self) -> None:
         """image_reliability auto: re-subscribe when the publishers' reliability changed (one came or went)."""
@@ -288,18 +321,20 @@ class PoseNode(LifecycleNode):
             min_side = self._models.useful_long_side if self._node_config.reduced_jpeg_decode else 0
             image, scale = image_to_bgr(msg, min_side)
         except ImageDecodeError as err:
-            self._errors.report(f"bad_image_{err.kind}", f"dropped frame on {cam.topic}: {err}")
+            self._errors.report(f"bad_image_{err.kind}", f"dropped frame on {cam.topic}: {err}",
+                                detail=f"{cam.key}:{err.detail}")
             cam.health.rejected(str(err))
             return None
         return Frame(image, stamp_seconds(msg.header), msg.header.frame_id, scale)
 
     def _failed(self, cam: Camera, msg, err: Exception) -> None:
         if isinstance(err, SkipFrame):
-            self._errors.report(err.kind, f"skipped frame on {cam.topic}: {err}")
+            self._errors.report(err.kind, f"skipped frame on {cam.topic}: {err}", detail=str(cam.key))
             cam.health.rejected(str(err))
             return
         stamp = f"{msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d}"
-        self._errors.report("processing", f"frame {stamp} on {cam.topic} failed: {type(err).__name__}: {err}")
+        self._errors.report("processing", f"frame {stamp} on {cam.topic} failed: {type(err).__name__}: {err}",
+                            detail=f"{cam.key}:{type(err).__name__}")
         cam.health.rejected(f"{type(err).__name__}: {err}")
 
     def _publish(self, cam: Camera, msg, frame: Frame, result: StreamResult, convert_s: float,
@@ -309,7 +344,9 @@ class PoseNode(LifecycleNode):
         start = time.perf_counter()
         try:
             cam.poses_pub.publish(pose_array_msg(result, msg.header))
-            cam.publish_extras(frame.image, result, msg.header, self._node_config)
+            if self._extras is not None and cam.wants_extras(self._node_config):
+                # msg is kept with the image: for bgr8 the image is a view of its buffer.
+                self._extras.put(cam.key, (cam, msg, frame.image, result, self._node_config))
         except Exception as err:  # noqa: BLE001 - one bad frame must never kill the node
             self._failed(cam, msg, err)
             return
@@ -321,6 +358,15 @@ class PoseNode(LifecycleNode):
         # message building and publishing. Waiting behind a slower model is latency, not the node's cost.
         own_s = done - received_at - sum(result.stages.values())
         cam.health.published(stages, age, len(result.poses), result.batched, own_s)
+
+    def _publish_extras(self, key, item) -> None:
+        """ExtrasWorker thread: one frame's overlays and markers."""
+        cam, msg, image, result, cfg = item
+        cam.publish_extras(image, result, msg.header, cfg)
+
+    def _extras_failed(self, key, err: Exception) -> None:
+        self._errors.report("debug_outputs", f"debug overlay or markers not published on "
+                            f"{self._cameras[key].topic}: {type(err).__name__}: {err}", detail=str(key))
 
     # --- diagnostics ----------------------------------------------------------------------------------
     def _publish_diagnostics(self) -> None:

@@ -37,14 +37,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TextIO
 
-import numpy as np
 from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
 from rosbags.rosbag2 import StoragePlugin, Writer
 
 from pose_ros.core.annotators import draw_poses
 from pose_ros.core.config import ConfigError, PoseConfig
-from pose_ros.core.imaging import ImageDecodeError, bgr_from_compressed_scaled, bgr_from_raw
-from pose_ros.core.message_fields import person_fields, pose_array_fields
+from pose_ros.core.imaging import ImageDecodeError
+from pose_ros.core.message_fields import (image_from_message, person_fields, pose_array_fields, skeleton_info_fields,
+                                          stamp_fields, stamp_ns, stamp_seconds)
 from pose_ros.core.skeletons import Skeleton
 from pose_ros.core.stream import Frame, PoseStream, StreamConfig, StreamResult
 from pose_ros.tools.bags import (COMPRESSED_TYPE, IMAGE_TYPE, BagError, image_connections, image_msg, open_bag,
@@ -77,8 +77,7 @@ VOLATILE_QOS = _qos(QosDurability.VOLATILE, 10)
 
 def header_msg(store, stamp_ns: int, frame_id: str = ""):
     Time = store.types["builtin_interfaces/msg/Time"]
-    return store.types["std_msgs/msg/Header"](stamp=Time(sec=stamp_ns // 10**9, nanosec=stamp_ns % 10**9),
-                                              frame_id=frame_id)
+    return store.types["std_msgs/msg/Header"](stamp=Time(**stamp_fields(stamp_ns)), frame_id=frame_id)
 
 
 def pose_array_msg(store, result: StreamResult, header):
@@ -91,12 +90,8 @@ def pose_array_msg(store, result: StreamResult, header):
 
 
 def skeleton_info_msg(store, skeleton: Skeleton, model: str, header):
-    """The rosbags SkeletonInfo; mirrors :func:`pose_ros.node.conversions.skeleton_info_msg`."""
-    edges = np.asarray(skeleton.edges, dtype=np.uint16).reshape(-1, 2)
-    return store.types[SKELETON_INFO_TYPE](header=header, skeleton=skeleton.name, model=model,
-                                           keypoint_names=list(skeleton.keypoint_names),
-                                           edge_start=edges[:, 0].copy(), edge_end=edges[:, 1].copy(),
-                                           oks_sigmas=skeleton.oks_sigmas.astype(np.float32))
+    """The rosbags SkeletonInfo, from the fields the node's is built from (core.message_fields)."""
+    return store.types[SKELETON_INFO_TYPE](**skeleton_info_fields(skeleton, model, header))
 
 
 def decode_frame(store, raw: bytes, msgtype: str, min_long_side: int = 0):
@@ -107,9 +102,7 @@ def decode_frame(store, raw: bytes, msgtype: str, min_long_side: int = 0):
         msg = store.deserialize_cdr(raw, msgtype)
     except Exception as err:  # noqa: BLE001 - rosbags raises assorted errors on malformed bytes
         raise ImageDecodeError(f"cannot deserialize {msgtype}: {type(err).__name__}: {err}", "deserialize") from None
-    if msgtype == COMPRESSED_TYPE:
-        return (msg.header, *bgr_from_compressed_scaled(msg.data, msg.format, min_long_side))
-    return msg.header, bgr_from_raw(msg.data, msg.height, msg.width, msg.step, msg.encoding), (1.0, 1.0)
+    return (msg.header, *image_from_message(msg, msgtype == COMPRESSED_TYPE, min_long_side))
 
 
 # --- progress ----------------------------------------------------------------------------------------------
@@ -203,10 +196,11 @@ class OutputTopics:
 def annotate_bag(in_bag: Path | str, out_bag: Path | str, topic: str, config: PoseConfig, overlay: bool = False,
                  storage: str = "mcap", progress: ProgressCallback | None = None,
                  topics: OutputTopics | None = None, models=None,
-                 stream_config: StreamConfig = StreamConfig()) -> AnnotateSummary:
+                 stream_config: StreamConfig = StreamConfig(), reduced_jpeg_decode: bool = True) -> AnnotateSummary:
     """Run every message of ``topic`` in ``in_bag``, in order, through a PoseStream (tracking and smoothing as
     ``stream_config`` says, as the node's camera stream); write the poses (and overlays) to the new bag
-    ``out_bag``. ``models`` (built from ``config`` when None) lets a caller reuse loaded models. Raises :class:`AnnotateError` for unusable arguments, ConfigError / ModelError for the
+    ``out_bag``. ``models`` (built from ``config`` when None) lets a caller reuse loaded models;
+    ``reduced_jpeg_decode`` as the node's parameter (JPEG frames decoded at the size the model needs). Raises :class:`AnnotateError` for unusable arguments, ConfigError / ModelError for the
     configuration; a partly written output is removed on any error."""
     in_bag, out_bag = Path(in_bag), Path(out_bag)
     topics = topics or OutputTopics.under()
@@ -226,8 +220,9 @@ def annotate_bag(in_bag: Path | str, out_bag: Path | str, topic: str, config: Po
             models = build_models(config)
             LOG.info("loaded %s in %.1f s", models.describe(), time.perf_counter() - t0)
         stream = PoseStream(models, stream_config, name=topic)
+        min_side = models.useful_long_side if reduced_jpeg_decode else 0
         return _annotate(reader, store, conns, total, in_bag, out_bag, topic, stream, overlay, storage,
-                         progress, topics)
+                         progress, topics, min_side)
     finally:
         reader.close()
 
@@ -240,7 +235,7 @@ def _failed(failures: Counter, kind: str, index: int, log_time: int, reason: str
 
 
 def _annotate(reader, store, conns, total, in_bag, out_bag, topic, stream: PoseStream, overlay, storage, progress,
-              topics: OutputTopics) -> AnnotateSummary:
+              topics: OutputTopics, min_side: int) -> AnnotateSummary:
     models = stream.models
     frames = annotated = people = overlays = 0
     failures: Counter[str] = Counter()
@@ -265,9 +260,8 @@ def _annotate(reader, store, conns, total, in_bag, out_bag, topic, stream: PoseS
             for conn, log_time, raw in itertools.chain([first] if first else [], messages):
                 frames += 1
                 try:
-                    header, image, scale = decode_frame(store, raw, conn.msgtype, models.useful_long_side)
-                    result = stream.process(Frame(image, header.stamp.sec + header.stamp.nanosec * 1e-9,
-                                                  header.frame_id, scale))
+                    header, image, scale = decode_frame(store, raw, conn.msgtype, min_side)
+                    result = stream.process(Frame(image, stamp_seconds(header), header.frame_id, scale))
                 except ImageDecodeError as err:
                     _failed(failures, err.kind, frames, log_time, str(err))
                 except Exception as err:  # noqa: BLE001 - one bad frame is counted and skipped, as in the node
@@ -281,9 +275,9 @@ def _annotate(reader, store, conns, total, in_bag, out_bag, topic, stream: PoseS
                     annotated += 1
                     people += len(poses)
                     if debug_conn is not None:
-                        stamp_ns = header.stamp.sec * 10**9 + header.stamp.nanosec
                         writer.write(debug_conn, log_time, store.serialize_cdr(
-                            image_msg(store, draw_poses(image, poses), stamp_ns, header.frame_id), IMAGE_TYPE))
+                            image_msg(store, draw_poses(image, poses), stamp_ns(header), header.frame_id),
+                            IMAGE_TYPE))
                         overlays += 1
                 if progress is not None:
                     progress(frames, max(total, frames), time.perf_counter() - start)
@@ -299,7 +293,7 @@ def _annotate(reader, store, conns, total, in_bag, out_bag, topic, stream: PoseS
 # --- command line -----------------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    from pose_ros.cli import add_config_arguments
+    from pose_ros.cli import _boolean, add_config_arguments
 
     parser = argparse.ArgumentParser(
         prog="python -m pose_ros.tools.annotate",
@@ -315,22 +309,27 @@ def build_parser() -> argparse.ArgumentParser:
                         help="namespace of the output topics, as the node's (default: %(default)s)")
     parser.add_argument("--poses-topic", help="PoseArray topic (default: <output-ns>/poses)")
     parser.add_argument("--no-progress", action="store_true", help="no progress lines (the summary stays)")
+    parser.add_argument("--reduced-jpeg-decode", type=_boolean, default=True, metavar="true|false",
+                        help="as the node's reduced_jpeg_decode parameter: decode JPEG frames at 1/2, 1/4 or 1/8 "
+                             "size when the model's input is that small anyway (default: %(default)s)")
     add_config_arguments(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pose_ros.cli import config_from_args, stream_config_from_args
+    from pose_ros.cli import configure_from_args, stream_config_from_args
     from pose_ros.core.models import ModelError
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(levelname)s: %(message)s", stream=sys.stderr)
     printer = None if args.no_progress else ProgressPrinter()
     try:
-        config = config_from_args(args)
-        summary = annotate_bag(args.in_bag, args.out_bag, args.topic, config, overlay=args.overlay,
-                               storage=args.storage, progress=printer, stream_config=stream_config_from_args(args),
-                               topics=OutputTopics.under(args.output_ns, args.poses_topic))
+        stream_config = stream_config_from_args(args)
+        models = configure_from_args(args)
+        summary = annotate_bag(args.in_bag, args.out_bag, args.topic, models.config, overlay=args.overlay,
+                               storage=args.storage, progress=printer, stream_config=stream_config,
+                               topics=OutputTopics.under(args.output_ns, args.poses_topic), models=models,
+                               reduced_jpeg_decode=args.reduced_jpeg_decode)
     except (AnnotateError, ConfigError, ModelError) as err:
         LOG.error("%s", err)
         return 2

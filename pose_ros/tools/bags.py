@@ -14,6 +14,8 @@ import numpy as np
 from rosbags.rosbag2 import Reader, ReaderError, StoragePlugin, Writer
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
+from pose_ros.core.message_fields import bgr8_image_fields, stamp_fields, stamp_ns
+
 LOG = logging.getLogger(__name__)
 IMAGE_TYPE = "sensor_msgs/msg/Image"
 COMPRESSED_TYPE = "sensor_msgs/msg/CompressedImage"
@@ -84,14 +86,11 @@ def image_connections(reader: Reader, path: Path, topic: str) -> list:
 
 
 def image_msg(store, image: np.ndarray, stamp_ns: int, frame_id: str):
-    """A rosbags sensor_msgs/Image (bgr8) for a BGR array."""
-    Image = store.types[IMAGE_TYPE]
+    """A rosbags sensor_msgs/Image (bgr8) for a BGR array (the node's fields: core.message_fields)."""
     Header = store.types["std_msgs/msg/Header"]
     Time = store.types["builtin_interfaces/msg/Time"]
-    height, width = image.shape[:2]
-    return Image(header=Header(stamp=Time(sec=stamp_ns // 10**9, nanosec=stamp_ns % 10**9), frame_id=frame_id),
-                 height=height, width=width, encoding="bgr8", is_bigendian=0, step=width * 3,
-                 data=np.ascontiguousarray(image).reshape(-1))
+    header = Header(stamp=Time(**stamp_fields(stamp_ns)), frame_id=frame_id)
+    return store.types[IMAGE_TYPE](**bgr8_image_fields(image, header))
 
 
 def write_image_bag(path: Path, images: list[np.ndarray], topic: str = "/camera/image_raw",
@@ -118,8 +117,7 @@ def read_images(path: Path, topic: str) -> Iterator[BagImage]:
         conns = image_connections(reader, path, topic)
         for conn, log_time, raw in reader.messages(connections=conns):
             header = store.deserialize_cdr(raw, conn.msgtype).header
-            yield BagImage(log_time, header.stamp.sec * 10**9 + header.stamp.nanosec, header.frame_id, bytes(raw),
-                           conn.msgtype)
+            yield BagImage(log_time, stamp_ns(header), header.frame_id, bytes(raw), conn.msgtype)
     finally:
         reader.close()
 

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
+import time
 from pathlib import Path
 
 import cv2
 import numpy as np
-import rclpy
-from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import Image
 
+from pose_ros.core.message_fields import stamp_ns
 from pose_ros.tools.bags import read_images, sample_bag
 from pose_ros.tools.node_process import REPO, SHARE, NodeProcess
 from pose_ros.tools.replay import BagReplayer, ReplayedFrame
+from pose_ros.tools.spinner import RosSpinner
 
 TOPIC = "/camera/image_raw"
 
@@ -42,52 +41,46 @@ def main(argv: list[str] | None = None) -> int:
     node_process = NodeProcess(["--params-file", str(SHARE / "config" / f"{args.model}.yaml"),
                                 "-p", f"device:={args.device}", "-r", f"image:={TOPIC}"],
                                log_path=args.out / "pose_node.log")
-    context = Context()
-    rclpy.init(context=context)
-    node = rclpy.create_node("pose_demo", context=context)
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(node)
-    spinner = threading.Thread(target=executor.spin, daemon=True)
     try:
-        node_process.wait_ready()
-        debug_images: dict[int, np.ndarray] = {}
-
-        def keep_overlay(msg: Image) -> None:
-            stamp = msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
-            debug_images[stamp] = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.width, 3)
-
-        node.create_subscription(Image, "/pose_node/debug_image", keep_overlay, 10)
-        replayer = BagReplayer(node, TOPIC, answer_topic="/pose_node/poses")
-        spinner.start()
-        replayer.wait_for_subscriber()
-
-        def report(frame: ReplayedFrame) -> None:
-            index = len(latencies) + 1
-            if frame.answer is None:
-                print(f"frame {index:2d} stamp {frame.stamp_ns}: NO ANSWER")
-                return
-            latencies.append(frame.latency_s)
-            scores = ", ".join(f"{p.score:.2f}" for p in frame.answer.people)
-            print(f"frame {index:2d} stamp {frame.stamp_ns}: {len(frame.answer.people)} people [{scores}] "
-                  f"latency {frame.latency_s * 1e3:.0f} ms")
-
-        latencies: list[float] = []
-        frames = replayer.replay(images, wait_answers=True, answer_timeout_s=30, on_frame=report)
-        executor.spin_once(timeout_sec=0.5)  # the last overlay may trail its poses
-        for i, frame in enumerate(frames):
-            if frame.stamp_ns in debug_images:
-                cv2.imwrite(str(overlays / f"frame_{i:03d}.jpg"), debug_images[frame.stamp_ns])
-        answered = sum(f.answer is not None for f in frames)
-        print(f"\n{answered}/{len(frames)} frames answered; latency median "
-              f"{np.median(latencies) * 1e3:.0f} ms, max {np.max(latencies) * 1e3:.0f} ms (CPU: see README)")
-        print(f"overlays: {overlays} ({len(list(overlays.glob('*.jpg')))} images); node log: {node_process.log_path}")
-        return 0 if answered == len(frames) else 1
+        with RosSpinner("pose_demo", start=False) as ros:
+            return _run(ros, node_process, images, overlays)
     finally:
-        executor.shutdown(timeout_sec=1.0)
-        node.destroy_node()
-        rclpy.try_shutdown(context=context)
         node_process.stop()
 
+
+def _run(ros: RosSpinner, node_process: NodeProcess, images, overlays: Path) -> int:
+    node_process.wait_ready()
+    debug_images: dict[int, np.ndarray] = {}
+
+    def keep_overlay(msg: Image) -> None:
+        debug_images[stamp_ns(msg.header)] = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.width, 3)
+
+    ros.node.create_subscription(Image, "/pose_node/debug_image", keep_overlay, 10)
+    replayer = BagReplayer(ros.node, TOPIC, answer_topic="/pose_node/poses")
+    ros.start()
+    replayer.wait_for_subscriber()
+
+    def report(frame: ReplayedFrame) -> None:
+        index = len(latencies) + 1
+        if frame.answer is None:
+            print(f"frame {index:2d} stamp {frame.stamp_ns}: NO ANSWER")
+            return
+        latencies.append(frame.latency_s)
+        scores = ", ".join(f"{p.score:.2f}" for p in frame.answer.people)
+        print(f"frame {index:2d} stamp {frame.stamp_ns}: {len(frame.answer.people)} people [{scores}] "
+              f"latency {frame.latency_s * 1e3:.0f} ms")
+
+    latencies: list[float] = []
+    frames = replayer.replay(images, wait_answers=True, answer_timeout_s=30, on_frame=report)
+    time.sleep(0.5)  # the last overlay may trail its poses
+    for i, frame in enumerate(frames):
+        if frame.stamp_ns in debug_images:
+            cv2.imwrite(str(overlays / f"frame_{i:03d}.jpg"), debug_images[frame.stamp_ns])
+    answered = sum(f.answer is not None for f in frames)
+    print(f"\n{answered}/{len(frames)} frames answered; latency median "
+          f"{np.median(latencies) * 1e3:.0f} ms, max {np.max(latencies) * 1e3:.0f} ms (CPU: see README)")
+    print(f"overlays: {overlays} ({len(list(overlays.glob('*.jpg')))} images); node log: {node_process.log_path}")
+    return 0 if answered == len(frames) else 1
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -22,16 +22,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import rclpy
-from rclpy.context import Context
 from rclpy.duration import Duration
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 
+from pose_ros.core.message_fields import stamp_ns
 from pose_ros.msg import PoseArray
 from pose_ros.tools.bags import COMPRESSED_TYPE, BagError, BagImage, read_images
+from pose_ros.tools.spinner import RosSpinner
 
 _SETTLE_S = 0.5  # after matching: the subscriber's side of the match completes a moment after the publisher's
 
@@ -67,7 +66,7 @@ class BagReplayer:
             node.create_subscription(PoseArray, answer_topic, self._on_answer, 10)
 
     def _on_answer(self, msg: PoseArray) -> None:
-        stamp = msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
+        stamp = stamp_ns(msg.header)
         with self._cond:
             frame = self._frames.get(stamp)
             if frame is not None and frame.answer is None:
@@ -153,17 +152,11 @@ def main(argv: list[str] | None = None) -> int:
         print("replay: --rate must be >= 0", file=sys.stderr)
         return 2
 
-    context = Context()
-    rclpy.init(args=[], context=context)
-    node = rclpy.create_node("bag_replay", context=context)
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(node)
-    spinner = threading.Thread(target=executor.spin, daemon=True)
     topic = args.to or args.topic
-    try:
-        replayer = BagReplayer(node, topic, args.wait_for, reliable=not args.best_effort,
+    with RosSpinner("bag_replay", start=False, stop_timeout_s=5.0) as ros:
+        replayer = BagReplayer(ros.node, topic, args.wait_for, reliable=not args.best_effort,
                                compressed=bool(images) and images[0].msgtype == COMPRESSED_TYPE)
-        spinner.start()
+        ros.start()
         if not replayer.wait_for_subscriber(subscribers=args.subscribers):
             who = f"the node answering on {args.wait_for}" if args.wait_for else f"{args.subscribers} subscriber(s)"
             print(f"replay: no {who} on {topic} after 10 s; publishing anyway", file=sys.stderr)
@@ -181,13 +174,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"replayed {len(frames)} frames" + (f", {missing} unanswered" if args.wait_for else "")
               + ("" if delivered else "; not every subscriber acknowledged them"))
         return 1 if missing or not delivered else 0
-    finally:
-        # The spin thread must end before the node and the context go: a thread still inside rclpy at exit is
-        # what made the process abort ("terminate called without an active exception").
-        executor.shutdown(timeout_sec=5.0)
-        spinner.join(timeout=5.0)
-        node.destroy_node()
-        rclpy.try_shutdown(context=context)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from pose_ros.core.cache import cache_dir
+
 LOG = logging.getLogger(__name__)
 
 
@@ -43,10 +45,6 @@ PHOTOS = (
     Photo("zidane.jpg", "ultralytics==8.4.190", "ultralytics/assets/zidane.jpg",
           "16d73869e3267a7d4ed00de8e860833bd1657c1b252e94c0c348277adc7b6edb", 2),
 )
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("POSE_ROS_CACHE", Path.home() / ".cache" / "pose_ros"))
 
 
 def photo_dir() -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pose_ros.core.message_fields import stamp_fields, stamp_ns
 from pose_ros.tools.node_process import stop_process
 from devtools.bench.measure.common import BENCH, log
 
@@ -23,18 +24,10 @@ class RosProbe:
     pose node subscribes) and receiving answers, matched by stamp, spun by an executor thread."""
 
     def __init__(self):
-        import rclpy
-        from rclpy.context import Context
-        from rclpy.executors import SingleThreadedExecutor
+        from pose_ros.tools.spinner import RosSpinner
 
-        self._rclpy = rclpy
-        self.context = Context()
-        rclpy.init(context=self.context)
-        self.node = rclpy.create_node("pose_bench_probe", context=self.context)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self._thread.start()
+        self._spinner = RosSpinner("pose_bench_probe")
+        self.node = self._spinner.node
         self._cond = threading.Condition()
         self._arrivals: dict[int, tuple[float, object]] = {}
         self._stamp = time.time_ns()
@@ -57,7 +50,7 @@ class RosProbe:
     def _on_answer(self, msg) -> None:
         now = time.monotonic()
         header = getattr(msg, "header", msg)
-        stamp = header.stamp.sec * 10**9 + header.stamp.nanosec
+        stamp = stamp_ns(header)
         with self._cond:
             self._arrivals[stamp] = (now, msg)
             self._cond.notify_all()
@@ -85,7 +78,7 @@ class RosProbe:
 
         self._stamp += 1000
         stamp = self._stamp
-        msg.header.stamp = Time(sec=stamp // 10**9, nanosec=stamp % 10**9)
+        msg.header.stamp = Time(**stamp_fields(stamp))
         msg.header.frame_id = "camera"
         sent = time.monotonic()
         pub.publish(msg)
@@ -129,10 +122,7 @@ class RosProbe:
         self.close()
 
     def close(self) -> None:
-        self.executor.shutdown(timeout_sec=2.0)
-        self.node.destroy_node()
-        self._rclpy.try_shutdown(context=self.context)
-        self._thread.join(timeout=5.0)
+        self._spinner.close()
 
 
 class EchoProcess:

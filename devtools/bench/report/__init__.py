@@ -11,7 +11,7 @@ from devtools.bench.report.prose import analysis, drift, notes
 from devtools.bench.report.tables import (auto_table, compressed_table, crowd_table, header, memory_table,
                                           node_tables, transport_tables,
                                           peer_tables, pipeline_table, raw_table, stress_tables, tracking_tables,
-                                          md_table, steady_table, zoo_table)
+                                          md_table, steady_table, viewer_table, zoo_table)
 from devtools.bench.report.targets import evaluate_targets
 
 __all__ = ["analysis", "drift", "evaluate_targets", "md_table", "notes", "render", "write_atomic"]
@@ -49,6 +49,7 @@ def render(results: dict, plot_name: str | None = "benchmark.png") -> str:
         ("12. Image transport between processes (Fast DDS shared-memory profile on each side)", "transport",
          transport_tables),
         ("13. Raw against compressed input, end to end through the node", "compressed", compressed_table),
+        ("14. A debug viewer beside the planner: ~/poses latency (node in its own process)", "viewer", viewer_table),
     ]
     for title, key, table in sections:
         if not results.get(key):

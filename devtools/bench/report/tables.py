@@ -275,3 +275,16 @@ def compressed_table(compressed: dict) -> str:
           f"{r['people']} / {r['people_core']}", f"**{fmt_ms(r['e2e_ms'])}**", fmt_ms(r["e2e_p90_ms"]),
           fmt_ms(r["core_ms"]), fmt_ms(r["raw_ms"]), fmt_ratio(r["ratio_raw"]), fmt_ratio(r["ratio_core"]),
           r["unanswered"]] for r in rows])
+
+
+def viewer_table(viewer: dict) -> str:
+    rows = viewer.get("rows", [])
+    if not rows:
+        return ""
+    alone = {r["profile"]: r["p99_ms"] for r in rows if r["overlays"] is None}
+    return md_table(
+        ["profile", "debug subscriber", "answers", "p50 ms", "p90 ms", "p99 ms", "p99 / no viewer", "max ms",
+         "bursts (< 5 ms apart)", "overlays received"],
+        [[r["profile"], r["case"], r["answers"], fmt_ms(r["p50_ms"]), fmt_ms(r["p90_ms"]), f"**{fmt_ms(r['p99_ms'])}**",
+          fmt_ratio(r["p99_ms"] / alone[r["profile"]]) if r["p99_ms"] and alone.get(r["profile"]) else "–",
+          fmt_ms(r["max_ms"]), r["bursts"], "–" if r["overlays"] is None else r["overlays"]] for r in rows])

@@ -13,7 +13,9 @@
 //    "raw": [{"name": "posenet", "model": "posenet.json", "file": "/tmp/x/posenet.in", "dtype": "float32",
 //             "shape": [1, 385, 385, 3], "out_dir": "/tmp/x/out", "extra_outputs": [node name, ...]}]}  // optional
 //   IMAGE = {"name": "bus.jpg", "file": "/tmp/x/bus.rgb", "height": 1080, "width": 810}: uint8 RGB bytes, HWC.
+//   A detector's "capture_dir" (optional): the tensor the detector feeds its model, per image, is written there.
 // Answer (JSON on stdout): {"versions": {...}, "posenet": {image name: [pose]}, "movenet_multipose": {...},
+//   "inputs": {detector: {image name: {"file", "shape", "dtype"}}} (captured model inputs, little-endian bytes),
 //   "raw": {name: [{"key": signature key, "tensor": tensor name, "shape": [...], "file": float32 LE bytes}]},
 //   "seconds": {...}}; a pose is {"score", "keypoints": [[x, y, score] x 17], "box"} in source-image pixels.
 'use strict';
@@ -98,19 +100,43 @@ function poseJson(pose) {
   };
 }
 
-async function runDetector(detector, images, estimationConfig) {
+// Wraps model[method] so that every call's first argument (the model input the detector built) is kept.
+function captureInputs(model, method) {
+  const original = model[method].bind(model);
+  const captured = [];
+  model[method] = (input, ...rest) => {
+    captured.push({shape: input.shape, dtype: input.dtype, data: input.dataSync().slice()});
+    return original(input, ...rest);
+  };
+  return captured;
+}
+
+function writeCaptured(captured, dir, detectorName, imageName) {
+  if (captured.length !== 1) throw new Error(`${detectorName} ${imageName}: ${captured.length} model calls`);
+  const {shape, dtype, data} = captured.pop();
+  fs.mkdirSync(dir, {recursive: true});
+  const file = path.join(dir, `${detectorName}__${imageName}.in`);
+  fs.writeFileSync(file, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  return {file, shape, dtype};
+}
+
+async function runDetector(detector, cfg, estimationConfig, name, captured, inputs) {
   const answers = {};
-  for (const image of images) {
+  for (const image of cfg.images) {
     const tensor = imageTensor(image);
     const poses = await detector.estimatePoses(tensor, estimationConfig);
     tensor.dispose();
     answers[image.name] = poses.map(poseJson);
+    if (cfg.capture_dir) {
+      inputs[name] = inputs[name] || {};
+      inputs[name][image.name] = writeCaptured(captured, cfg.capture_dir, name, image.name);
+    }
   }
   detector.dispose();
   return answers;
 }
 
-async function posenet(request, cfg) {
+async function posenet(request, cfg, inputs) {
   const detector = await poseDetection.createDetector(poseDetection.SupportedModels.PoseNet, {
     architecture: 'MobileNetV1',
     outputStride: cfg.output_stride,
@@ -118,12 +144,13 @@ async function posenet(request, cfg) {
     inputResolution: {width: cfg.input_resolution, height: cfg.input_resolution},
     modelUrl: localModel(request.models_dir, cfg.model, posenetForPoseDetection),
   });
-  return runDetector(detector, cfg.images, {
+  const captured = cfg.capture_dir ? captureInputs(detector.posenetModel, 'predict') : [];
+  return runDetector(detector, cfg, {
     maxPoses: cfg.max_poses, flipHorizontal: false, scoreThreshold: cfg.score_threshold, nmsRadius: cfg.nms_radius,
-  });
+  }, 'posenet', captured, inputs);
 }
 
-async function movenetMultipose(request, cfg) {
+async function movenetMultipose(request, cfg, inputs) {
   const detector = await poseDetection.createDetector(poseDetection.SupportedModels.MoveNet, {
     modelType: poseDetection.movenet.modelType.MULTIPOSE_LIGHTNING,
     enableSmoothing: false,
@@ -132,7 +159,8 @@ async function movenetMultipose(request, cfg) {
     multiPoseMaxDimension: cfg.max_dimension,
     modelUrl: localModel(request.models_dir, cfg.model),
   });
-  return runDetector(detector, cfg.images, {});
+  const captured = cfg.capture_dir ? captureInputs(detector.moveNetModel, 'execute') : [];
+  return runDetector(detector, cfg, {}, 'movenet_multipose', captured, inputs);
 }
 
 const DTYPES = {float32: Float32Array, int32: Int32Array};
@@ -175,13 +203,14 @@ async function main() {
     versions: {tfjs: tf.version.tfjs, backend: tf.getBackend(), node: process.version,
       pose_detection: require('@tensorflow-models/pose-detection/package.json').version},
     seconds: {},
+    inputs: {},
   };
   if (request.posenet) {
-    answer.posenet = await timed(answer.seconds, 'posenet', () => posenet(request, request.posenet));
+    answer.posenet = await timed(answer.seconds, 'posenet', () => posenet(request, request.posenet, answer.inputs));
   }
   if (request.movenet_multipose) {
     answer.movenet_multipose = await timed(answer.seconds, 'movenet_multipose',
-      () => movenetMultipose(request, request.movenet_multipose));
+      () => movenetMultipose(request, request.movenet_multipose, answer.inputs));
   }
   answer.raw = {};
   for (const job of request.raw || []) {

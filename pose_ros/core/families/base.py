@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from pose_ros.core.config import PoseConfig
+from pose_ros.core.families.common.people import select_people
 from pose_ros.core.result import Poses
 from pose_ros.core.runtime.backend import Backend
 from pose_ros.core.runtime.timing import StageTimer
 from pose_ros.core.skeletons import Skeleton
 
+LOG = logging.getLogger(__name__)
 # How a family finds people, for documentation and messages ("paradigms", as the README names them).
 PARADIGMS = {
     "one_stage": "one-stage: finds each person's box and regresses its keypoints in one pass",
@@ -109,6 +112,10 @@ class PoseModel:
         """What this model is and where it runs, for the node's /diagnostics and log."""
         return {"model": f"{self.name} ({self.family}, {self.paradigm.replace('_', '-')})", **self.backend.status()}
 
+    def backends(self) -> list[Backend]:
+        """The backends one call runs (a top-down model's detector's first), for the warm-up."""
+        return [self.backend]
+
 
 class TopDownModel(PoseModel):
     """A top-down family: ``detector`` (any PoseModel: a person detector, or a bottom-up model whose people it
@@ -125,9 +132,42 @@ class TopDownModel(PoseModel):
     def _configured(self) -> None:
         self.detector = self.detector.with_config(detector_config(self.config))
 
+    def people(self, image: np.ndarray, timer: StageTimer) -> tuple[np.ndarray, np.ndarray]:
+        """The detector's people to crop (timed as "detect"): boxes (n, 4) and scores (n,), best first, those
+        without a crop dropped, at most ``max_people`` (common/people.py)."""
+        with timer.stage("detect"):
+            people = self.detector(image)
+        return select_people(people.boxes, people.scores, self.config.max_people)
+
     def status(self) -> dict[str, str]:
         detector = self.detector.status()
         return {**super().status(), "detector": f"{detector['model']} on {detector['device']}"}
+
+    def backends(self) -> list[Backend]:
+        return [*self.detector.backends(), self.backend]
+
+
+def warm_up(models: Iterable[PoseModel], image: np.ndarray) -> list[str]:
+    """Run each model once on ``image`` (its own buffers, torch pre-processing), then every backend of ``models``
+    (once each, whatever roles it plays) at the batches it is run with that this did not reach (OrtBackend.
+    warm_batches: on a GPU the smallest and the largest). A blank frame alone never runs a top-down keypoint model
+    (nobody is found) nor a batch above one, so TensorRT engine builds and cuDNN algorithm searches would land on
+    the first person or crowd. Returns the lines it logged, one per backend."""
+    models = list(models)
+    for model in models:
+        model(image)
+    lines, seen = [], set()
+    for backend in (b for model in models for b in model.backends()):
+        warm = getattr(backend, "warm_up", None)
+        if id(backend) in seen or warm is None:
+            continue
+        seen.add(id(backend))
+        runs = [f"batch {batch} " + (f"{seconds * 1000:.0f} ms" if seconds is not None else "(by the first frame)")
+                for batch, seconds in warm()]
+        name = getattr(backend, "name", type(backend).__name__)
+        lines.append(f"warm-up {name} on {backend.providers[0]}: {', '.join(runs) or 'by the first frame (free size)'}")
+        LOG.info("%s", lines[-1])
+    return lines
 
 
 def detector_config(config: PoseConfig) -> PoseConfig:
@@ -140,8 +180,9 @@ def detector_config(config: PoseConfig) -> PoseConfig:
 class Family:
     """A registry entry: a manifest ``family`` name, how it finds people, and how to build its estimator.
 
-    build(spec, loader, config) -> PoseModel. ``detectors``: for top-down families, the families whose people it
-    can take as its input (their boxes, and keypoints where it uses them)."""
+    build(spec, loader, config) -> PoseModel; a top-down family's builder also takes the built ``detector``
+    (``pipeline.build_models`` builds it first). ``detectors``: for top-down families, the families whose people
+    it can take as its input (their boxes, and keypoints where it uses them)."""
 
     name: str
     paradigm: str
@@ -152,3 +193,9 @@ class Family:
     def mode(self) -> str:
         """The ``mode`` it serves: top_down, bottom_up, or "" for detectors (they only feed top-down models)."""
         return {"top_down": "top_down", "detector": ""}.get(self.paradigm, "bottom_up")
+
+    def make(self, spec, loader, config: PoseConfig, detector: PoseModel | None = None) -> PoseModel:
+        """The estimator of manifest entry ``spec``; ``detector`` for a top-down family."""
+        if self.paradigm == "top_down":
+            return self.build(spec, loader, config, detector)
+        return self.build(spec, loader, config)

@@ -1,12 +1,13 @@
 """Loading models for a configuration: manifest entries -> backends (one ONNX Runtime session per model file,
-shared by every role it plays) -> family estimators (through the registry in ``families/__init__.py``)."""
+shared by every role it plays) and the pre-processing they use. The families' builders receive a Loader with the
+checked manifest entry (``pipeline.build_models``); they never look models up themselves."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 from pose_ros.core.config import ConfigError, PoseConfig
-from pose_ros.core.models import ModelSpec, resolve_model
+from pose_ros.core.models import ModelSpec
 from pose_ros.core.runtime.backend import BackendOptions, OrtBackend
 from pose_ros.core.runtime.torch_ops import TorchPreprocessor, TorchUnavailable, use_torch
 
@@ -19,15 +20,14 @@ class Loader:
         self.config = config
         self._backends: dict[Path, OrtBackend] = {}
 
-    def spec(self, name: str) -> ModelSpec:
-        return resolve_model(name, Path(self.config.model_dir) if self.config.model_dir else None)
-
     def backend(self, spec: ModelSpec) -> OrtBackend:
         if spec.path not in self._backends:
             cfg = self.config
             self._backends[spec.path] = OrtBackend(spec.path, BackendOptions(
-                device=cfg.device, threads=cfg.threads, allow_cpu_fallback=cfg.allow_cpu_fallback,
-                fp16=cfg.gpu_fp16, trt_cache_dir=os.path.expanduser(cfg.trt_cache_dir)))
+                device=cfg.device, device_id=cfg.device_id, threads=cfg.threads,
+                allow_cpu_fallback=cfg.allow_cpu_fallback, fp16=cfg.gpu_fp16,
+                trt_cache_dir=os.path.expanduser(cfg.trt_cache_dir), max_batch=cfg.max_batch,
+                import_torch=cfg.preprocess != "opencv", quantization=str(spec.options.get("quantization", ""))))
         return self._backends[spec.path]
 
     def torch_pre(self, backend: OrtBackend) -> TorchPreprocessor | None:
@@ -36,10 +36,3 @@ class Loader:
             return TorchPreprocessor(backend.device) if use_torch(self.config.preprocess, backend.device) else None
         except TorchUnavailable as err:
             raise ConfigError(str(err)) from None
-
-    def model(self, name: str, config: PoseConfig):
-        """The estimator of manifest entry ``name``, run with ``config``."""
-        from pose_ros.core.families import FAMILIES  # the registry imports every family, each of which uses this
-
-        spec = self.spec(name)
-        return FAMILIES[spec.family].build(spec, self, config)

@@ -1,5 +1,5 @@
 """BlazePose (MediaPipe): the person detector and the full-body landmark model, top-down."""
-from pose_ros.core.families.base import Family, detector_config
+from pose_ros.core.families.base import Family
 from pose_ros.core.families.blazepose.detector import BlazePoseDetector
 from pose_ros.core.families.blazepose.landmarks import BlazePoseLandmarks
 from pose_ros.core.skeletons import get_skeleton
@@ -9,9 +9,8 @@ def build_detector(spec, loader, config) -> BlazePoseDetector:
     return BlazePoseDetector(loader.backend(spec), config, name=spec.name)
 
 
-def build_landmarks(spec, loader, config) -> BlazePoseLandmarks:
+def build_landmarks(spec, loader, config, detector) -> BlazePoseLandmarks:
     backend = loader.backend(spec)
-    detector = loader.model(config.detector, detector_config(config))
     return BlazePoseLandmarks(backend, detector, config, get_skeleton(config.skeleton), loader.torch_pre(backend),
                               name=spec.name)
 

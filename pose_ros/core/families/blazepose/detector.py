@@ -14,6 +14,7 @@ import numpy as np
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.families.base import PoseModel
 from pose_ros.core.families.blazepose.regions import corners_extent, regions_from_alignment
+from pose_ros.core.families.common.outputs import sigmoid
 from pose_ros.core.geometry import box_iou, warp_affine_fixed_point
 from pose_ros.core.result import Poses
 from pose_ros.core.runtime.backend import Backend
@@ -22,10 +23,6 @@ from pose_ros.core.skeletons import BLAZEPOSE_ALIGNMENT
 
 DETECTOR_SIZE = 224
 NMS_IOU = 0.3  # MediaPipe's min_suppression_threshold for pose detection
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))  # = 1 / (1 + exp(-x)), without overflow for large logits
 
 
 def ssd_anchors(input_size: int = DETECTOR_SIZE, strides=(8, 16, 32, 32, 32), anchors_per_layer: int = 2) -> np.ndarray:

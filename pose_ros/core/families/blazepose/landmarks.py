@@ -19,9 +19,9 @@ import numpy as np
 
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.families.base import PoseModel, TopDownModel
-from pose_ros.core.families.blazepose.detector import sigmoid
 from pose_ros.core.families.blazepose.regions import (PersonRegions, regions_from_alignment,
                                                       regions_from_coco_keypoints)
+from pose_ros.core.families.common.outputs import sigmoid
 from pose_ros.core.geometry import box_iou, boxes_of_points, clip_boxes, warp_affine_fixed_point
 from pose_ros.core.result import Poses
 from pose_ros.core.runtime.backend import Backend
@@ -105,6 +105,9 @@ class BlazePoseLandmarks(TopDownModel):
         self._input_name = backend.input_names[0]
         batch = backend.input_shapes[0][0]
         self._batched = not isinstance(batch, int) or batch != 1  # a dynamic batch takes all crops in one call
+        skip = getattr(backend, "skip_outputs", None)
+        if skip is not None and len(backend.output_names) == 5:  # the segmentation mask and world landmarks are
+            skip((backend.output_names[2], backend.output_names[4]))  # unused: never fetched (None in their place)
         self.repeats_removed = 0  # detections the landmarks showed to be a person already found (diagnostics)
 
     def regions(self, people: Poses) -> PersonRegions:
@@ -119,7 +122,7 @@ class BlazePoseLandmarks(TopDownModel):
         if self._batched:
             return self.backend.run({self._input_name: crops})
         per_crop = [self.backend.run({self._input_name: crop[None]}) for crop in crops]
-        return [np.concatenate(outputs) for outputs in zip(*per_crop)]
+        return [None if outputs[0] is None else np.concatenate(outputs) for outputs in zip(*per_crop)]
 
     def crops(self, image: np.ndarray, regions: PersonRegions):
         """The model input: one (256, 256, 3) RGB crop in [0, 1] per region (numpy, or torch on the device)."""

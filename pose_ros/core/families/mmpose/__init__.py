@@ -1,20 +1,19 @@
 """Top-down MMPose models a user exports (RTMPose/SimCC, HRNet/ViTPose heatmaps): docs/bring_your_own_mmpose_model.md."""
 from pose_ros.core.config import ConfigError
-from pose_ros.core.families.base import Family, detector_config
+from pose_ros.core.families.base import Family
+from pose_ros.core.families.common.crops import MMPOSE_MEAN, MMPOSE_STD
 from pose_ros.core.families.mmpose.codecs import REFINES
-from pose_ros.core.families.mmpose.crops import MMPOSE_MEAN, MMPOSE_STD
 from pose_ros.core.families.mmpose.model import TopDownKeypoints
 from pose_ros.core.skeletons import get_skeleton
 
 
-def build(spec, loader, config) -> TopDownKeypoints:
+def build(spec, loader, config, detector) -> TopDownKeypoints:
     """Options from the manifest entry: mean, std (model input normalisation), split_ratio (SimCC), refine
     (heatmaps: quarter, dark, udp or null) and blur_kernel (dark/udp)."""
     options = spec.options
     refine = options.get("refine", "quarter")
     if refine not in REFINES:
         raise ConfigError(f"model {spec.name!r}: refine {refine!r} is not one of {', '.join(map(str, REFINES))}")
-    detector = loader.model(config.detector, detector_config(config))
     return TopDownKeypoints(loader.backend(spec), get_skeleton(spec.skeleton), spec.input_size, spec.family, config,
                             detector, mean=tuple(options.get("mean", MMPOSE_MEAN)),
                             std=tuple(options.get("std", MMPOSE_STD)),

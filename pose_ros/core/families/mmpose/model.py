@@ -30,8 +30,8 @@ import numpy as np
 
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.families.base import PoseModel, TopDownModel
+from pose_ros.core.families.common.crops import MMPOSE_MEAN, MMPOSE_STD, box_to_center_scale, crop_batch, crop_warp_matrices
 from pose_ros.core.families.mmpose.codecs import CODECS, REFINES, decode_heatmap, decode_simcc, keypoint_confidence
-from pose_ros.core.families.mmpose.crops import MMPOSE_MEAN, MMPOSE_STD, box_to_center_scale, crop_batch, crop_warp_matrices
 from pose_ros.core.geometry import clip_boxes, clip_points, invert_affine, transform_points
 from pose_ros.core.result import Poses
 from pose_ros.core.runtime.backend import Backend
@@ -123,15 +123,9 @@ class TopDownKeypoints(TopDownModel):
         return [self._one(image, timer) for image in images]
 
     def _one(self, image: np.ndarray, timer: StageTimer) -> Poses:
-        cfg, height, width = self.config, *image.shape[:2]
-        with timer.stage("detect"):
-            people = self.detector(image)
-        boxes, scores = people.boxes, people.scores
-        # Degenerate boxes have no crop (a singular warp): drop them; keep the best max_people.
-        ok = np.isfinite(boxes).all(axis=1) & (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
-        order = np.flatnonzero(ok)[np.argsort(-scores[ok], kind="stable")][:cfg.max_people]
-        boxes, scores = boxes[order], scores[order]
-        n = len(order)
+        height, width = image.shape[:2]
+        boxes, scores = self.people(image, timer)
+        n = len(boxes)
         if n == 0:
             return Poses.empty(self.skeleton)
         with timer.stage("preprocess"):

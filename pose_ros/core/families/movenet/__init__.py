@@ -1,5 +1,5 @@
 """MoveNet: MultiPose (centre-heatmap bottom-up, grouped inside the graph); SinglePose lightning/thunder top-down."""
-from pose_ros.core.families.base import Family, detector_config
+from pose_ros.core.families.base import Family
 from pose_ros.core.families.movenet.model import MoveNetMultiPose
 from pose_ros.core.families.movenet.topdown import MoveNetTopDown
 from pose_ros.core.skeletons import get_skeleton
@@ -10,8 +10,7 @@ def build_multipose(spec, loader, config) -> MoveNetMultiPose:
                             name=spec.name)
 
 
-def build_topdown(spec, loader, config) -> MoveNetTopDown:
-    detector = loader.model(config.detector, detector_config(config))
+def build_topdown(spec, loader, config, detector) -> MoveNetTopDown:
     return MoveNetTopDown(loader.backend(spec), get_skeleton(spec.skeleton), spec.input_size, config, detector,
                           name=spec.name)
 

@@ -15,12 +15,14 @@ import numpy as np
 NUM_KEYPOINTS = 17
 
 
-def decode_multipose(output: np.ndarray, input_hw: tuple[int, int],
+def decode_multipose(output: np.ndarray, scale_hw: tuple[float, float],
                      min_pose_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(6, 56) -> boxes (N, 4 xyxy), scores (N,), keypoints (N, 17, 3: x, y, score) in model-input pixels."""
+    """(6, 56) -> boxes (N, 4 xyxy), scores (N,), keypoints (N, 17, 3: x, y, score): the normalised coordinates
+    times ``scale_hw`` (the input's size for input pixels; MultiPoseInput.normalised_scale for frame pixels), in
+    float64 as pose-detection computes them, rounded to float32 once at the end."""
     rows = np.asarray(output, dtype=np.float32).reshape(-1, 3 * NUM_KEYPOINTS + 5)
-    rows = rows[rows[:, 55] >= min_pose_score]
-    h, w = input_hw
+    rows = rows[rows[:, 55] >= min_pose_score].astype(np.float64)
+    h, w = scale_hw
     kps = rows[:, :51].reshape(-1, NUM_KEYPOINTS, 3)
     keypoints = np.stack([kps[..., 1] * w, kps[..., 0] * h, kps[..., 2]], axis=-1).astype(np.float32)
     box = rows[:, 51:55]

@@ -1,7 +1,8 @@
 """MoveNet SinglePose (lightning 192, thunder 256) as a top-down keypoint model on person crops.
 
 The single-person model expects one person filling a square int32 RGB input; each detected person's box is
-padded (x1.25, to the input's aspect) and warped to that square with the same affine crop as the MMPose family,
+padded (x1.25, to the input's aspect) and warped to that square with the same affine crop as the MMPose family
+(common/crops.py),
 the model run once per crop (its batch is fixed at 1), and the (y, x) outputs mapped back through the inverse warp.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.families.base import PoseModel, TopDownModel
-from pose_ros.core.families.mmpose.crops import box_to_center_scale, crop_batch, crop_warp_matrices
+from pose_ros.core.families.common.crops import box_to_center_scale, crop_batch, crop_warp_matrices
 from pose_ros.core.families.movenet.decode import decode_singlepose
 from pose_ros.core.geometry import clip_boxes, clip_points, invert_affine, transform_points
 from pose_ros.core.result import Poses
@@ -36,15 +37,10 @@ class MoveNetTopDown(TopDownModel):
         return [self._one(image, timer) for image in images]
 
     def _one(self, image: np.ndarray, timer: StageTimer) -> Poses:
-        cfg, (height, width) = self.config, image.shape[:2]
+        height, width = image.shape[:2]
         input_wh = (self.input_hw[1], self.input_hw[0])
-        with timer.stage("detect"):
-            people = self.detector(image)
-        boxes, scores = people.boxes, people.scores
-        ok = np.isfinite(boxes).all(axis=1) & (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
-        order = np.flatnonzero(ok)[np.argsort(-scores[ok], kind="stable")][:cfg.max_people]
-        boxes, scores = boxes[order].copy(), scores[order]
-        if len(order) == 0:
+        boxes, scores = self.people(image, timer)
+        if len(boxes) == 0:
             return Poses.empty(self.skeleton)
         with timer.stage("preprocess"):
             centers, scales = box_to_center_scale(boxes, input_wh, PADDING)

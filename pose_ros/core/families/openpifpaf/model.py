@@ -7,7 +7,8 @@ already decoded by the heads (sigmoid confidences, absolute cell coordinates, so
 (CIF seeds on a high-resolution confidence map), then grouped into people along the CAF connections (decode.py, the
 library's default decoder); each person's box is the extent of their found joints.
 
-Pre-processing differs from OpenPifPaf's Predictor in one way: the shared letterbox pads with grey 114 (OpenPifPaf's
+Pre- and post-processing are the shared letterbox (geometry.Letterbox, common/outputs.py). That differs from
+OpenPifPaf's Predictor in one way: it pads with grey 114 (OpenPifPaf's
 CenterPadTight pads with the ImageNet mean colour) and resizes with OpenCV (OpenPifPaf with PIL). Decoder parity is
 tested on fields, where this does not enter.
 """
@@ -19,8 +20,9 @@ import numpy as np
 
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.families.base import PoseModel
+from pose_ros.core.families.common.outputs import letterbox_to_source
 from pose_ros.core.families.openpifpaf.decode import decode_cifcaf, sanitize_fields
-from pose_ros.core.geometry import Letterbox, clip_boxes, clip_points
+from pose_ros.core.geometry import Letterbox
 from pose_ros.core.result import Poses
 from pose_ros.core.runtime.backend import Backend
 from pose_ros.core.runtime.timing import StageTimer
@@ -82,11 +84,10 @@ class OpenPifPaf(PoseModel):
         keep = order[scores[order] >= cfg.person_threshold][:cfg.max_people]
         joints, scores = joints[keep], scores[keep].astype(np.float32)
         keypoints = np.empty((len(keep), joints.shape[1], 3), dtype=np.float32)
-        keypoints[..., :2] = letterbox.to_source(joints[..., 1:3].reshape(-1, 2)).reshape(-1, joints.shape[1], 2)
+        keypoints[..., :2] = joints[..., 1:3]
         keypoints[..., 2] = joints[..., 0]
-        clip_points(keypoints[..., :2], height, width)
+        letterbox_to_source(letterbox, (height, width), keypoints)
         boxes = boxes_of_found(keypoints) if len(keep) else np.zeros((0, 4), np.float32)
-        clip_boxes(boxes, height, width)
         return Poses(boxes, scores, self.threshold(keypoints), self.skeleton)
 
     def _estimate(self, images: Sequence[np.ndarray], timer: StageTimer) -> list[Poses]:

@@ -99,7 +99,8 @@ def _near_existing(poses: list, y: float, x: float, part: int, squared_radius: f
 def decode_multiple_poses(scores: np.ndarray, offsets: np.ndarray, fwd: np.ndarray, bwd: np.ndarray, stride: int,
                           max_poses: int = 5, score_threshold: float = 0.5,
                           nms_radius: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
-    """Poses (N, 17, 3: x, y, score) in model-input pixels and their instance scores (N,), in decoding order."""
+    """Poses (N, 17, 3: x, y, score) in model-input pixels (float64, as JavaScript's numbers: the caller maps
+    them to the frame before rounding to float32) and their instance scores (N,), in decoding order."""
     squared_radius = nms_radius * nms_radius
     poses: list[list] = []
     pose_scores: list[float] = []
@@ -116,6 +117,6 @@ def decode_multiple_poses(scores: np.ndarray, offsets: np.ndarray, fwd: np.ndarr
         poses.append(keypoints)
         pose_scores.append(not_overlapped / NUM_KEYPOINTS)
     if not poses:
-        return np.zeros((0, NUM_KEYPOINTS, 3), np.float32), np.zeros(0, np.float32)
+        return np.zeros((0, NUM_KEYPOINTS, 3), np.float64), np.zeros(0, np.float32)
     out = np.asarray(poses, np.float64)[:, :, [1, 0, 2]]  # (y, x) -> (x, y)
-    return out.astype(np.float32), np.asarray(pose_scores, np.float32)
+    return out, np.asarray(pose_scores, np.float32)

@@ -4,6 +4,9 @@ The model (TF.js graph converted to ONNX; input 1xHxWx3 float32 RGB in [-1, 1]) 
 17 part heatmaps (logits), short-range offsets (34) and mid-range forward/backward displacements (32, one y/x
 pair per skeleton edge). No boxes: every joint is found first and the joints are grouped into people by
 following the displacement fields (decode.py); each person's box is the extent of their keypoints.
+The frame is pre-processed as pose-detection 2.1.3 does it (tfjs_preprocess.PoseNetInput: the whole frame grown
+to the square input's aspect, bilinear at exact positions, replicated border), and keypoints are mapped back
+with its own formula, so a camera frame of any size gives pose-detection's poses.
 """
 from __future__ import annotations
 
@@ -13,8 +16,10 @@ import numpy as np
 
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.families.base import PoseModel
+from pose_ros.core.families.common.outputs import sigmoid
 from pose_ros.core.families.posenet.decode import decode_multiple_poses
-from pose_ros.core.geometry import Letterbox, boxes_of_points, clip_boxes, clip_points
+from pose_ros.core.families.tfjs_preprocess import PoseNetInput
+from pose_ros.core.geometry import boxes_of_points, clip_boxes, clip_points
 from pose_ros.core.result import Poses
 from pose_ros.core.runtime.backend import Backend
 from pose_ros.core.runtime.timing import StageTimer
@@ -54,24 +59,27 @@ class PoseNet(PoseModel):
         self.stride = stride
         self._input_name = backend.input_names[0]
         self._roles = output_roles(backend.output_names)
-        self._canvas: np.ndarray | None = None
+        self._geometry: PoseNetInput | None = None  # of the last frame size (a camera's size rarely changes)
+        self._tensor: np.ndarray | None = None
 
-    def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, Letterbox]:
-        letterbox = Letterbox.fit(image.shape[:2], self.input_hw)
-        self._canvas = letterbox.apply(image, self._canvas)
-        tensor = self._canvas[None, ..., ::-1].astype(np.float32) * np.float32(2 / 255) - np.float32(1)
-        return tensor, letterbox
+    def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, PoseNetInput]:
+        """(1, h, w, 3) float32 RGB in [-1, 1], exactly pose-detection's, and the frame's input geometry."""
+        if self._geometry is None or self._geometry.src_hw != image.shape[:2]:
+            self._geometry = PoseNetInput.fit(image.shape[:2], self.input_hw)
+        self._tensor = self._geometry.tensor(image, self._tensor)
+        return self._tensor, self._geometry
 
-    def decode(self, outputs: Sequence[np.ndarray], letterbox: Letterbox, height: int, width: int) -> Poses:
+    def decode(self, outputs: Sequence[np.ndarray], geometry: PoseNetInput, height: int, width: int) -> Poses:
         cfg = self.config
         r = self._roles
-        scores = 1.0 / (1.0 + np.exp(-outputs[r["heatmap"]][0]))
+        scores = sigmoid(outputs[r["heatmap"]][0])
         keypoints, instance = decode_multiple_poses(scores, outputs[r["offset"]][0], outputs[r["fwd"]][0],
                                                     outputs[r["bwd"]][0], self.stride, cfg.max_people,
                                                     PART_SCORE_THRESHOLD, NMS_RADIUS)
         keep = instance >= cfg.person_threshold
         keypoints, instance = keypoints[keep], instance[keep]
-        keypoints[..., :2] = letterbox.to_source(keypoints[..., :2].reshape(-1, 2)).reshape(-1, 17, 2)
+        keypoints[..., :2] = geometry.to_source(keypoints[..., :2])
+        keypoints = keypoints.astype(np.float32)
         clip_points(keypoints[..., :2], height, width)
         boxes = boxes_of_points(keypoints[..., :2])
         clip_boxes(boxes, height, width)
@@ -81,9 +89,9 @@ class PoseNet(PoseModel):
         results = []
         for image in images:
             with timer.stage("preprocess"):
-                tensor, letterbox = self.preprocess(image)
+                tensor, geometry = self.preprocess(image)
             with timer.stage("infer"):
                 outputs = self.backend.run({self._input_name: tensor})
             with timer.stage("decode"):
-                results.append(self.decode(outputs, letterbox, *image.shape[:2]))
+                results.append(self.decode(outputs, geometry, *image.shape[:2]))
         return results

@@ -13,8 +13,9 @@ import numpy as np
 
 from pose_ros.core.config import PoseConfig
 from pose_ros.core.families.base import PoseModel
+from pose_ros.core.families.common.outputs import letterbox_to_source
 from pose_ros.core.families.yolo_pose.decode import decode_yolo_pose
-from pose_ros.core.geometry import Letterbox, clip_boxes, clip_points
+from pose_ros.core.geometry import Letterbox
 from pose_ros.core.result import Poses
 from pose_ros.core.runtime.backend import Backend
 from pose_ros.core.runtime.timing import StageTimer
@@ -73,10 +74,7 @@ class YoloPose(PoseModel):
         cfg = self.config
         boxes, scores, keypoints = decode_yolo_pose(output, self.skeleton.num_keypoints, cfg.person_threshold,
                                                     cfg.nms_iou, cfg.max_people)
-        boxes = letterbox.to_source(boxes.reshape(-1, 2)).reshape(-1, 4)
-        keypoints[..., :2] = letterbox.to_source(keypoints[..., :2])
-        clip_boxes(boxes, height, width)
-        clip_points(keypoints[..., :2], height, width)
+        boxes = letterbox_to_source(letterbox, (height, width), keypoints, boxes)
         return Poses(boxes, scores, self.threshold(keypoints), self.skeleton)
 
     def _estimate(self, images: Sequence[np.ndarray], timer: StageTimer) -> list[Poses]:

@@ -1,5 +1,6 @@
-"""MMPose's top-down crops: person box -> padded, aspect-fixed centre and scale -> affine warp to the model input
-(pure geometry, as MMPose 1.x ``bbox_xyxy2cs`` + ``TopdownAffine``; conventions in model.py's docstring)."""
+"""Top-down crops, for every family that crops person boxes: person box -> padded, aspect-fixed centre and scale
+-> affine warp to the model input (pure geometry, as MMPose 1.x ``bbox_xyxy2cs`` + ``TopdownAffine``; conventions
+in mmpose/model.py's docstring)."""
 from __future__ import annotations
 
 import cv2
