@@ -103,4 +103,8 @@ fi
 "$POSE_ROS_VENV/bin/python" "$repo/devtools/reference/mediapipe_env.py" > /dev/null
 # Test-only TF.js reference (pose-detection 2.1.3 on tfjs 4.22 for node.js, PoseNet/MoveNet/TF.js-graph parity).
 "$POSE_ROS_VENV/bin/python" "$repo/devtools/reference/tfjs_env.py" > /dev/null
+# Test-only rtmlib (MMPose decoders' reference), --no-deps: it declares opencv-contrib-python beside our opencv.
+"$POSE_ROS_VENV/bin/python" -m pip install -q --no-deps -r "$repo/requirements/test-nodeps.txt"
+# Test-only OpenPifPaf 0.13.11 (its C++ CIF/CAF decoder and encoders) on the tool venv's torch; ~3-4 min the first time.
+"$POSE_ROS_VENV/bin/python" "$repo/devtools/reference/openpifpaf_env.py" > /dev/null
 log "done"

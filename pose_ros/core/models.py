@@ -70,6 +70,15 @@ def load_manifest(model_dir: Path) -> dict[str, ModelSpec]:
                          f"reinstall the models with: {INSTALL_COMMAND}") from err
 
 
+def unavailable_reason(model_dir: Path, name: str) -> str:
+    """Why the models step could not build ``name`` here (its manifest's "unavailable" section), or ""."""
+    try:
+        reason = json.loads((model_dir / "manifest.json").read_text()).get("unavailable", {}).get(name, "")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return reason if isinstance(reason, str) else ""
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -98,6 +107,9 @@ class Catalogue:
     def entry(self, name: str) -> ModelSpec:
         """Model ``name``'s manifest entry (its file not checked); ModelError listing the installed ones."""
         if name not in self.specs:
+            reason = unavailable_reason(self.model_dir, name)
+            if reason:  # the models step said why it could not build it here (OpenPifPaf without its weights)
+                raise ModelError(f"model {name!r} is not installed in {self.model_dir}: {reason}")
             raise ModelError(f"unknown model {name!r}; installed: {', '.join(sorted(self.specs)) or 'none'} "
                              f"(in {self.model_dir}). Install it with: make models ARGS=\"--only {name}\" (a "
                              f"profile's models: ARGS=\"--profile NAME\"; every model: {INSTALL_COMMAND})")

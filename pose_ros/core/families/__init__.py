@@ -4,7 +4,7 @@ Adding a family = one folder here (pure decoders in ``decode.py``, the estimator
 :class:`base.TopDownModel`, a ``Family`` entry with its builder in ``__init__.py``; shared helpers from ``common/``)
 + one line below (ARCHITECTURE.md, "How to add a model family").
 """
-from pose_ros.core.families import blazepose, mmpose, movenet, posenet, yolo_pose
+from pose_ros.core.families import blazepose, mmpose, movenet, openpifpaf, posenet, yolo_pose
 from pose_ros.core.families.base import PARADIGMS, Family, PoseModel, TopDownModel
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
@@ -16,6 +16,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     posenet.FAMILY,
     movenet.MULTIPOSE,
     movenet.SINGLEPOSE,
+    openpifpaf.FAMILY,
 )}
 
 __all__ = ["FAMILIES", "PARADIGMS", "Family", "PoseModel", "TopDownModel"]

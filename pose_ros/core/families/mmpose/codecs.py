@@ -25,8 +25,9 @@ def decode_simcc(simcc_x: np.ndarray, simcc_y: np.ndarray, split_ratio: float = 
 
     simcc_x: (N, K, Wx), simcc_y: (N, K, Wy), Wx = input_w * split_ratio (same for y).
     Returns keypoints (N, K, 2) float32 in model-input pixels (argmax bin / split_ratio) and scores (N, K)
-    float32 >= 0. The score is ``min(max_x, max_y)`` as MMPose 1.x's ``get_simcc_maximum`` (and rtmlib);
-    the ``0.5 * (max_x + max_y)`` of some third-party ports is available as ``score_mode="mean"``.
+    float32 >= 0. The score is ``min(max_x, max_y)`` as MMPose 1.x's ``get_simcc_maximum``; the
+    ``0.5 * (max_x + max_y)`` of some third-party ports (rtmlib 0.0.16's ``get_simcc_maximum``; its 3-D variant
+    uses ``min``) is available as ``score_mode="mean"``. Both are checked against rtmlib (test_mmpose_rtmlib.py).
     A joint whose score is <= 0 gets score 0 (MMPose would set its location to -1); its location stays
     the finite argmax.
     """
