@@ -1,12 +1,15 @@
 """Command line, no ROS needed:
 
     python -m pose_ros infer PATH... [--profile NAME | --config FILE] [--json] [--draw DIR] [--any-setting VALUE]
+    python -m pose_ros evaluate --annotations person_keypoints_val2017.json --images DIR [--profile NAME] ...
 
 PATHs are images (one sequence, in the order given: tracked across them like a camera's frames) or videos
 (each its own sequence). Every setting of the node that concerns the poses is a flag of the same name
 (--person-threshold for person_threshold), generated from the settings schema; a profile (config/NAME.yaml, as
 ``model:=NAME`` in the launch file) or a parameters file gives the starting values, flags override them.
-The same PoseStream as the node's runs the frames, so the output is what the node would publish.
+The same PoseStream as the node's runs the frames, so the output is what the node would publish. ``evaluate``
+scores a configuration's people against COCO keypoint ground truth (pose_ros/tools/evaluate.py, pycocotools);
+it takes the PoseConfig flags (tracking and smoothing do not apply to single images).
 
 Exit codes: 0 every file read; 1 some file could not be read (each reported on stderr, the rest still done);
 2 bad arguments or configuration (nothing run).
@@ -64,8 +67,9 @@ def _help(s: Setting) -> str:
     return f"{s.help()}; default {s.default!r}".replace("%", "%%")
 
 
-def _values(args: argparse.Namespace, cls) -> dict:
-    """A profile's or file's values, then the flags given, for the settings of ``cls``."""
+def _values(args: argparse.Namespace, cls, defaults: dict | None = None) -> dict:
+    """A profile's or file's values, then ``defaults`` (a command's own, over the profile's), then the flags
+    given, for the settings of ``cls``."""
     from pose_ros.core.profiles import load_parameters_file, profile_path
 
     names = {s.name for s in settings_of(cls)}
@@ -73,12 +77,13 @@ def _values(args: argparse.Namespace, cls) -> dict:
     source = profile_path(args.profile) if getattr(args, "profile", None) else getattr(args, "config", None)
     if source is not None:
         values = {k: v for k, v in load_parameters_file(source).items() if k in names}
+    values.update({k: v for k, v in (defaults or {}).items() if k in names})
     values.update({name: getattr(args, name) for name in names if getattr(args, name, None) is not None})
     return values
 
 
-def config_from_args(args: argparse.Namespace) -> PoseConfig:
-    return build(PoseConfig, _values(args, PoseConfig))
+def config_from_args(args: argparse.Namespace, defaults: dict | None = None) -> PoseConfig:
+    return build(PoseConfig, _values(args, PoseConfig, defaults))
 
 
 def stream_config_from_args(args: argparse.Namespace):
@@ -209,6 +214,39 @@ def _infer(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+# --- evaluate ------------------------------------------------------------------------------------------------------
+
+def _evaluate(args: argparse.Namespace) -> int:
+    """COCO keypoint AP of the configuration (pose_ros/tools/evaluate.py); exit 2 on unusable input."""
+    from pose_ros.core.pipeline import build_models
+    from pose_ros.tools import evaluate as ev
+
+    try:
+        truth = ev.GroundTruth.load(args.annotations)
+        config = config_from_args(args, ev.EVALUATION_SETTINGS)
+        models = build_models(config)
+        if args.gt_boxes:
+            if "top_down" not in models.by_mode:
+                raise ConfigError(f"--gt-boxes needs a top-down configuration; {config.model!r} runs {config.mode}")
+            predict = ev.ground_truth_box_predictor(models.by_mode["top_down"])
+        else:
+            predict = ev.stream_predictor(models)
+        ev.layout_indices(models.skeleton, truth.keypoint_names)
+        scores = ev.evaluate(truth, args.images, predict, results_path=args.results, max_images=args.max_images,
+                             progress=not args.no_progress)
+    except ev.EvaluationError as err:
+        LOG.error("%s", err)
+        return 2
+    what = (f"{args.profile or args.config or 'default configuration'}: {models.describe()}"
+            f"{', on the ground-truth boxes' if args.gt_boxes else ''}; {truth.path.name}")
+    if args.json:
+        json.dump({**scores, "configuration": what, "person_threshold": config.person_threshold}, sys.stdout)
+        print()
+    else:
+        print(ev.summary(scores, what))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pose_ros", description="Human pose estimation without ROS.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -217,10 +255,23 @@ def main(argv: list[str] | None = None) -> int:
     infer.add_argument("--json", action="store_true", help="print the poses as JSON")
     infer.add_argument("--draw", metavar="DIR", type=Path, help="write overlay images into DIR")
     add_config_arguments(infer)
+    evaluate = sub.add_parser("evaluate", help="COCO keypoint AP on a COCO-format set (needs pycocotools)",
+                              description="Each image on its own (no tracking or smoothing); person threshold "
+                              "0.05 and keypoint threshold 0 unless given; scored by pycocotools.")
+    evaluate.add_argument("--annotations", type=Path, required=True, metavar="JSON",
+                          help="COCO keypoint annotations (person_keypoints_*.json)")
+    evaluate.add_argument("--images", type=Path, required=True, metavar="DIR", help="the annotated images")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    evaluate.add_argument("--results", type=Path, metavar="FILE", help="keep the COCO results file")
+    evaluate.add_argument("--gt-boxes", action="store_true",
+                          help="top-down: keypoints on the ground-truth person boxes (MMPose's protocol)")
+    evaluate.add_argument("--max-images", type=int, metavar="N", help="only the first N images (by id)")
+    evaluate.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    add_config_arguments(evaluate, groups=(PoseConfig,))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(levelname)s: %(message)s", stream=sys.stderr)
     try:
-        return _infer(args)
+        return _evaluate(args) if args.command == "evaluate" else _infer(args)
     except (ConfigError, RuntimeError) as err:  # ModelError and BackendError are RuntimeErrors
         LOG.error("%s", err)
         return 2

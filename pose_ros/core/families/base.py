@@ -118,7 +118,11 @@ class PoseModel:
 
 class TopDownModel(PoseModel):
     """A top-down family: ``detector`` (any PoseModel: a person detector, or a bottom-up model whose people it
-    takes) finds the people, then this model's keypoints are computed on each person's crop."""
+    takes) finds the people, then this model's keypoints are computed on each person's crop.
+
+    A family implements :meth:`_keypoints` (the detector's people -> their keypoints); the detection step is
+    here, so the keypoint model can also run on people found elsewhere (:meth:`on_people`: evaluation on
+    ground-truth boxes, MMPose's protocol)."""
 
     paradigm = "top_down"
     stages = ("detect", "preprocess", "infer", "decode")
@@ -127,6 +131,26 @@ class TopDownModel(PoseModel):
                  name: str = ""):
         super().__init__(backend, skeleton, config, name)
         self.detector = detector
+
+    def _estimate(self, images: Sequence[np.ndarray], timer: StageTimer) -> list[Poses]:
+        out = []
+        for image in images:
+            with timer.stage("detect"):
+                people = self.detector(image)
+            out.append(self._keypoints(image, people, timer))
+        return out
+
+    def on_people(self, image: np.ndarray, people: Poses) -> Poses:
+        """Keypoints of ``people`` given from elsewhere instead of the detector's (their boxes and scores; the
+        keypoints too where the family's crops use them, else all-zero scores will do)."""
+        timer = StageTimer(self.stages)
+        poses = self._keypoints(image, people, timer)
+        self.timings = timer.times
+        return poses
+
+    def _keypoints(self, image: np.ndarray, people: Poses, timer: StageTimer) -> Poses:
+        """The people's keypoints on one BGR image (stages preprocess, infer, decode)."""
+        raise NotImplementedError
 
     def _configured(self) -> None:
         self.detector = self.detector.with_config(detector_config(self.config))

@@ -12,8 +12,6 @@ devtools/tflite2onnx.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import cv2
 import numpy as np
 
@@ -136,22 +134,16 @@ class BlazePoseLandmarks(TopDownModel):
             np.multiply(warped[..., ::-1], np.float32(1 / 255), out=crop, dtype=np.float32)
         return crops
 
-    def _estimate(self, images: Sequence[np.ndarray], timer: StageTimer) -> list[Poses]:
-        out = []
-        for image in images:
-            with timer.stage("detect"):
-                people = self.detector(image)
-            if len(people) == 0:
-                out.append(Poses.empty(self.skeleton))
-                continue
-            regions = self.regions(people)
-            with timer.stage("preprocess"):
-                crops = self.crops(image, regions)
-            with timer.stage("infer"):
-                landmarks, presence, _segmentation, heatmaps = self._run_landmarks(crops)[:4]
-            with timer.stage("decode"):
-                out.append(self.decode(image.shape[:2], people, regions, landmarks, presence, heatmaps))
-        return out
+    def _keypoints(self, image: np.ndarray, people: Poses, timer: StageTimer) -> Poses:
+        if len(people) == 0:
+            return Poses.empty(self.skeleton)
+        regions = self.regions(people)
+        with timer.stage("preprocess"):
+            crops = self.crops(image, regions)
+        with timer.stage("infer"):
+            landmarks, presence, _segmentation, heatmaps = self._run_landmarks(crops)[:4]
+        with timer.stage("decode"):
+            return self.decode(image.shape[:2], people, regions, landmarks, presence, heatmaps)
 
     def decode(self, image_hw, people: Poses, regions: PersonRegions, landmarks, presence, heatmaps) -> Poses:
         """One person per detected person, in the detector's order by score. Where the landmark model says its

@@ -24,8 +24,6 @@ its location to -1) gets score 0 and keeps its finite argmax location.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from pose_ros.core.config import PoseConfig
@@ -119,13 +117,8 @@ class TopDownKeypoints(TopDownModel):
             raise ValueError(f"heatmap output {heatmaps.shape} does not match (N, {k}, H, W)")
         return decode_heatmap(heatmaps, self.input_wh, self.refine, self.blur_kernel)
 
-    def _estimate(self, images: Sequence[np.ndarray], timer: StageTimer) -> list[Poses]:
-        return [self._one(image, timer) for image in images]
-
-    def _one(self, image: np.ndarray, timer: StageTimer) -> Poses:
+    def _keypoints(self, image: np.ndarray, people: Poses, timer: StageTimer) -> Poses:
         cfg, height, width = self.config, *image.shape[:2]
-        with timer.stage("detect"):
-            people = self.detector(image)
         boxes, scores = people.boxes, people.scores
         # Degenerate boxes have no crop (a singular warp): drop them; keep the best max_people.
         ok = np.isfinite(boxes).all(axis=1) & (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])

@@ -6,8 +6,6 @@ the model run once per crop (its batch is fixed at 1), and the (y, x) outputs ma
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from pose_ros.core.config import PoseConfig
@@ -32,14 +30,9 @@ class MoveNetTopDown(TopDownModel):
         self.input_hw = (int(input_hw[0]), int(input_hw[1]))
         self._input_name = backend.input_names[0]
 
-    def _estimate(self, images: Sequence[np.ndarray], timer: StageTimer) -> list[Poses]:
-        return [self._one(image, timer) for image in images]
-
-    def _one(self, image: np.ndarray, timer: StageTimer) -> Poses:
+    def _keypoints(self, image: np.ndarray, people: Poses, timer: StageTimer) -> Poses:
         cfg, (height, width) = self.config, image.shape[:2]
         input_wh = (self.input_hw[1], self.input_hw[0])
-        with timer.stage("detect"):
-            people = self.detector(image)
         boxes, scores = people.boxes, people.scores
         ok = np.isfinite(boxes).all(axis=1) & (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         order = np.flatnonzero(ok)[np.argsort(-scores[ok], kind="stable")][:cfg.max_people]
