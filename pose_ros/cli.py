@@ -257,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     add_config_arguments(infer)
     evaluate = sub.add_parser("evaluate", help="COCO keypoint AP on a COCO-format set (needs pycocotools)",
                               description="Each image on its own (no tracking or smoothing); person threshold "
-                              "0.05 and keypoint threshold 0 unless given; scored by pycocotools.")
+                              "0.05, keypoint threshold 0 and max people 20 (COCO's) unless given; scored by "
+                              "pycocotools.")
     evaluate.add_argument("--annotations", type=Path, required=True, metavar="JSON",
                           help="COCO keypoint annotations (person_keypoints_*.json)")
     evaluate.add_argument("--images", type=Path, required=True, metavar="DIR", help="the annotated images")

@@ -154,6 +154,7 @@ def notes(results: dict) -> dict:
                     "zidane.jpg 2, the others 1: 9 in all). Paradigms: " +
                     "; ".join(f"{k.replace('_', '-')} = {v}" for k, v in PARADIGMS.items() if k != "detector") +
                     "." + (f" Profiles that configure the same thing are measured once ({same})." if same else ""))
+    n.update(accuracy_notes(results.get("accuracy")))
     steady = results.get("steady")
     if steady and steady.get("rows"):
         r0 = steady["rows"][0]
@@ -173,6 +174,47 @@ def notes(results: dict) -> dict:
     n["memory"] = ("Node: `VmHWM` from `/proc/<pid>/status` of the node process right after its e2e run (all five "
                    "photos). CLI: `ru_maxrss` of `python -m pose_ros infer` on the five photos, read with "
                    "`getrusage(RUSAGE_CHILDREN)` in a fresh wrapper process.")
+    return n
+
+
+def accuracy_notes(accuracy: dict | None) -> dict:
+    """What section accuracy measures, then what its numbers say (best profile, the Pareto front, top-down
+    against bottom-up, detector against keypoint model)."""
+    if not accuracy:
+        return {}
+    head, sets, rows = accuracy["headline"], accuracy["sets"], accuracy["rows"]
+    n = {"accuracy": (
+        f"COCO keypoint AP as pycocotools' `COCOeval(iouType=\"keypoints\")` computes it, on the COCO photos of "
+        f"`{accuracy['data']}`: {head} ({sets[head]['images']} images, {sets[head]['people']} people with labelled "
+        f"joints) is the headline; train2017 ({sets['train2017']['images']} images, {sets['train2017']['people']} "
+        "people) is shown apart because the models were trained on COCO train2017 (or data holding it). Every "
+        "image on its own through the code of `python -m pose_ros evaluate` (a fresh PoseStream per image: no "
+        f"tracking, no smoothing), each profile as shipped but for person threshold {accuracy['person_threshold']:g}"
+        " and keypoint threshold 0 (the precision/recall curve needs the low-scored people; COCO keeps each "
+        "image's 20 best), on the CPU. \"ground-truth boxes\": the top-down keypoint model on the annotated person "
+        "boxes instead of its detector's (MMPose's protocol, box score 1), so what the detector loses shows apart "
+        "from what the keypoint model does. Time: median of the estimate per "
+        f"{head} image in the same pass (one pass, not interleaved as section 10: compare ratios there). With "
+        f"{sets[head]['people']} people, one person more or less matched moves AP by about 0.02-0.03: smaller "
+        "differences are noise. A profile in bold is on the Pareto front (no other profile is both faster and "
+        "more accurate).")}
+    by = {r["config"]: r for r in rows}
+    best = max(rows, key=lambda r: r[head]["AP"])
+    text = [f"Best {head} AP: {best['config']} {best[head]['AP']:.3f}. Pareto front (fastest first): "
+            + ", ".join(f"{p} ({by[p][head]['AP']:.3f}, {by[p][head]['median_ms']:.0f} ms)" for p in accuracy["pareto"])
+            + "."]
+    top = [r for r in rows if r["paradigm"] == "top_down"]
+    bottom = [r for r in rows if r["paradigm"] != "top_down"]
+    if top and bottom:
+        bt, bb = (max(group, key=lambda r: r[head]["AP"]) for group in (top, bottom))
+        text.append(f"Best top-down profile {bt['config']} {bt[head]['AP']:.3f} against best bottom-up "
+                    f"{bb['config']} {bb[head]['AP']:.3f}.")
+    gaps = [(r["config"], r["gt_boxes"]["AP"] - r[head]["AP"]) for r in top if r.get("gt_boxes")]
+    if gaps:
+        text.append("Ground-truth boxes against the detector's people, top-down AP: " + ", ".join(
+            f"{c} {d:+.3f}" for c, d in gaps) + " (positive: the detector loses that much; negative: the detector's "
+            "people, low-scored extras included, rank better than the annotated boxes).")
+    n["accuracy_after"] = " ".join(text)
     return n
 
 

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from pose_ros.core.config import PoseConfig
-from pose_ros.core.families.base import PoseModel, TopDownModel
+from pose_ros.core.families.base import PoseModel, TopDownModel, disagrees_with_detector
 from pose_ros.core.families.blazepose.detector import sigmoid
 from pose_ros.core.families.blazepose.regions import (PersonRegions, regions_from_alignment,
                                                       regions_from_coco_keypoints)
@@ -163,9 +163,11 @@ class BlazePoseLandmarks(TopDownModel):
         clip_boxes(boxes, *image_hw)
         if self._mapping is not None:
             keypoints = np.ascontiguousarray(keypoints[:, self._mapping])
+        # A crop whose landmarks lie on someone else than the detector's pose of the person counts as rejected.
+        elsewhere = disagrees_with_detector(keypoints, self.skeleton, people)
         keypoints = self.threshold(keypoints)
         source = np.full(n, Poses.KEYPOINT_MODEL, np.uint8)
-        rejected = presence.reshape(n) < PRESENCE_THRESHOLD
+        rejected = (presence.reshape(n) < PRESENCE_THRESHOLD) | elsewhere
         for i in np.flatnonzero(rejected):
             keypoints[i], source[i] = self.detector_keypoints(people[[i]])
             boxes[i] = people.boxes[i]

@@ -139,6 +139,7 @@ class TopDownKeypoints(TopDownModel):
             keypoints = np.empty((n, self.skeleton.num_keypoints, 3), dtype=np.float32)
             keypoints[..., :2] = transform_points(xy, invert_affine(matrices))
             keypoints[..., 2] = keypoint_confidence(raw)
+            keypoints, source = self.detector_fallback(keypoints, people[order])
             clip_boxes(boxes, height, width)
             clip_points(keypoints[..., :2], height, width)
-            return Poses(boxes, scores, self.threshold(keypoints), self.skeleton)
+            return Poses(boxes, scores, self.threshold(keypoints), self.skeleton, keypoint_source=source)

@@ -3,6 +3,8 @@
 The single-person model expects one person filling a square int32 RGB input; each detected person's box is
 padded (x1.25, to the input's aspect) and warped to that square with the same affine crop as the MMPose family,
 the model run once per crop (its batch is fixed at 1), and the (y, x) outputs mapped back through the inverse warp.
+Where its pose lies on another person of the crop than the detector's own pose of that person, the detector's
+joints are published instead (``TopDownModel.detector_fallback``, keypoint_source DETECTOR).
 """
 from __future__ import annotations
 
@@ -51,6 +53,7 @@ class MoveNetTopDown(TopDownModel):
             kps = np.stack([decode_singlepose(o, self.input_hw) for o in outputs])
             keypoints = kps.copy()
             keypoints[..., :2] = transform_points(kps[..., :2], invert_affine(matrices))
+            keypoints, source = self.detector_fallback(keypoints, people[order])
             clip_boxes(boxes, height, width)
             clip_points(keypoints[..., :2], height, width)
-            return Poses(boxes, scores, self.threshold(keypoints), self.skeleton)
+            return Poses(boxes, scores, self.threshold(keypoints), self.skeleton, keypoint_source=source)
