@@ -190,10 +190,11 @@ def accuracy_notes(accuracy: dict | None) -> dict:
         "people) is shown apart because the models were trained on COCO train2017 (or data holding it). Every "
         "image on its own through the code of `python -m pose_ros evaluate` (a fresh PoseStream per image: no "
         f"tracking, no smoothing), each profile as shipped but for person threshold {accuracy['person_threshold']:g}"
-        " and keypoint threshold 0 (the precision/recall curve needs the low-scored people; COCO keeps each "
-        "image's 20 best), on the CPU. \"ground-truth boxes\": the top-down keypoint model on the annotated person "
-        "boxes instead of its detector's (MMPose's protocol, box score 1), so what the detector loses shows apart "
-        "from what the keypoint model does. Time: median of the estimate per "
+        ", keypoint threshold 0 and at most 20 people per image (the precision/recall curve needs the "
+        "low-scored people; COCO keeps each image's 20 best), on the CPU. \"ground-truth boxes\": the top-down keypoint model on the annotated person "
+        "boxes instead of its detector's (MMPose's protocol: box score 1, rescored by the mean of the joint scores "
+        "above 0.2), so what the detector loses shows apart from what the keypoint model does. People published "
+        "without joints (a crop rejected after a detector without joints) are not results. Time: median of the estimate per "
         f"{head} image in the same pass (one pass, not interleaved as section 10: compare ratios there). With "
         f"{sets[head]['people']} people, one person more or less matched moves AP by about 0.02-0.03: smaller "
         "differences are noise. A profile in bold is on the Pareto front (no other profile is both faster and "
@@ -212,8 +213,10 @@ def accuracy_notes(accuracy: dict | None) -> dict:
     gaps = [(r["config"], r["gt_boxes"]["AP"] - r[head]["AP"]) for r in top if r.get("gt_boxes")]
     if gaps:
         text.append("Ground-truth boxes against the detector's people, top-down AP: " + ", ".join(
-            f"{c} {d:+.3f}" for c, d in gaps) + " (positive: the detector loses that much; negative: the detector's "
-            "people, low-scored extras included, rank better than the annotated boxes).")
+            f"{c} {d:+.3f}" for c, d in gaps) + " (positive: what the detector loses; negative: the keypoint model "
+            "does worse on bare annotated boxes, where it has no detector joints to fall back on when its crop "
+            "holds someone else, BlazePose no hips to centre its region on, and the people are ranked by their "
+            "joints' scores alone).")
     n["accuracy_after"] = " ".join(text)
     return n
 
