@@ -243,3 +243,25 @@ def test_movenet_thunder_publishes_the_detectors_joints_where_it_found_someone_e
     poses = thunder(cv2.imread(str(VAL_IMAGES / "000000162092.jpg"), cv2.IMREAD_COLOR))
     sources = set(poses.keypoint_source.tolist())
     assert sources == {Poses.KEYPOINT_MODEL, Poses.DETECTOR}, sources
+
+
+def test_accuracy_section_pareto_front_and_report():
+    """The benchmark's accuracy section: the Pareto front and the rendered tables (made-up numbers)."""
+    from devtools.bench import report
+    from devtools.bench.measure.accuracy import pareto
+
+    assert pareto({"fast": (10, 0.3), "slow_better": (100, 0.5), "dominated": (50, 0.2), "tie": (10, 0.3)}) == \
+        ["fast", "tie", "slow_better"]
+    joint = {"nose": {"labelled": 3, "median_error": 0.02, "mean_similarity": 0.9}}
+    row = {"AP": 0.5, "AP50": 0.7, "AP75": 0.5, "APm": 0.2, "APl": 0.7, "AR": 0.6, "per_joint": joint, "median_ms": 50.0}
+    accuracy = {"headline": "val2017", "pareto": ["a"], "person_threshold": 0.05, "data": "shared/data/x",
+                "sets": {"val2017": {"images": 30, "people": 40}, "train2017": {"images": 30, "people": 53}},
+                "rows": [{"config": "a", "paradigm": "one_stage", "val2017": row, "train2017": row},
+                         {"config": "b", "paradigm": "top_down", "val2017": {**row, "AP": 0.4}, "train2017": row,
+                          "gt_boxes": {**row, "AP": 0.45}}]}
+    results = {"meta": {}, "accuracy": accuracy}
+    results["notes"] = report.notes(results)
+    text = report.render_accuracy(results)
+    assert "| **a** | one-stage | 0.500 |" in text and "| b | top-down | 0.400 |" in text and "0.450" in text
+    assert "b +0.050" in text  # ground-truth boxes against the detector's people
+    assert "14. Accuracy" in report.render(results, None)

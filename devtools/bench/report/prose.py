@@ -217,8 +217,29 @@ def accuracy_notes(accuracy: dict | None) -> dict:
             "does worse on bare annotated boxes, where it has no detector joints to fall back on when its crop "
             "holds someone else, BlazePose no hips to centre its region on, and the people are ranked by their "
             "joints' scores alone).")
+    published = [f"{name} {by[name][head]['AP']:.3f} here against {figure}" for name, figure in PUBLISHED.items()
+                 if name in by]
+    if published:
+        text.append("Published figures: " + "; ".join(published) + ". The MoveNet and PoseNet figures are "
+                    "single-person ones (each image holds one person, cropped to it), so a crowd photo, where the "
+                    "detector must find everyone and a crop may hold a neighbour, scores lower; their order "
+                    "holds. BlazePose has no published COCO AP (MediaPipe's model card reports PCK on "
+                    "its own fitness, dance and yoga sets): its landmark model expects one person near the camera "
+                    "in a region centred on the hips, and with its own detector it finds few of COCO's smaller "
+                    "people (AR above).")
     n["accuracy_after"] = " ".join(text)
     return n
+
+
+# What each model's authors report, for the comparison in the accuracy notes.
+PUBLISHED = {
+    "yolo11n_pose": "50.0 mAP50-95 (81.0 mAP50) on the whole COCO val2017 (Ultralytics' YOLO11 pose table): the "
+                    "same within this set's noise",
+    "movenet_thunder": "72.0 mAP (TensorFlow Lite's pose estimation overview, COCO val2017 filtered and cropped to "
+                       "one person per image)",
+    "movenet_lightning": "63.0 mAP (same source and subset)",
+    "posenet": "45.6 mAP for PoseNet MobileNetV1 (same source and subset)",
+}
 
 
 def _pct(row: dict) -> float:
