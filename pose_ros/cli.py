@@ -39,6 +39,12 @@ def _boolean(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"{text!r} is not a boolean; use true or false")
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
 def _groups():
     from pose_ros.core.stream import StreamConfig
 
@@ -266,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--results", type=Path, metavar="FILE", help="keep the COCO results file")
     evaluate.add_argument("--gt-boxes", action="store_true",
                           help="top-down: keypoints on the ground-truth person boxes (MMPose's protocol)")
-    evaluate.add_argument("--max-images", type=int, metavar="N", help="only the first N images (by id)")
+    evaluate.add_argument("--max-images", type=_positive, metavar="N", help="only the first N images (by id)")
     evaluate.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     add_config_arguments(evaluate, groups=(PoseConfig,))
     args = parser.parse_args(argv)

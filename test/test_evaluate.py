@@ -214,6 +214,15 @@ def test_bad_inputs_are_refused_with_the_reason(capsys, caplog, tmp_path):
     code, _, _ = run_evaluate(capsys, "--annotations", annotations, "--images", tmp_path, "--profile",
                               "yolo11n_pose", "--gt-boxes", "--device", "cpu")
     assert code == 2 and "--gt-boxes needs a top-down configuration" in caplog.text
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--annotations", str(annotations), "--images", str(tmp_path), "--max-images", "0"])
+
+
+def test_max_images_scores_the_first_images_only(capsys, tmp_path):
+    annotations, _ = handmade(tmp_path)
+    code, out, _ = run_evaluate(capsys, "--annotations", annotations, "--images", tmp_path, "--device", "cpu",
+                                "--max-images", "1", "--json", "--no-progress")
+    assert code == 0 and json.loads(out)["images"] == 1
 
 
 # --- what the measurement changed in the pipeline --------------------------------------------------------------
