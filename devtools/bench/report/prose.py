@@ -194,8 +194,9 @@ def accuracy_notes(accuracy: dict | None) -> dict:
         "low-scored people; COCO keeps each image's 20 best), on the CPU. \"ground-truth boxes\": the top-down keypoint model on the annotated person "
         "boxes instead of its detector's (MMPose's protocol: box score 1, rescored by the mean of the joint scores "
         "above 0.2), so what the detector loses shows apart from what the keypoint model does. People published "
-        "without joints (a crop rejected after a detector without joints) are not results. Time: median of the estimate per "
-        f"{head} image in the same pass (one pass, not interleaved as section 10: compare ratios there). With "
+        "without joints (a crop rejected after a detector without joints) are not results. Time: median of the "
+        f"estimate (the configuration's PoseStream) on the first 5 {head} images, every profile and image "
+        "interleaved round by round after one warm-up round (section 10 has the sample photos). With "
         f"{sets[head]['people']} people, one person more or less matched moves AP by about 0.02-0.03: smaller "
         "differences are noise. A profile in bold is on the Pareto front (no other profile is both faster and "
         "more accurate).")}
