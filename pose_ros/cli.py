@@ -2,13 +2,16 @@
 
     python -m pose_ros infer PATH... [--profile NAME | --config FILE] [--json] [--draw DIR] [--out FILE.mp4]
                                      [--no-progress] [--any-setting VALUE]
+    python -m pose_ros evaluate --annotations person_keypoints_val2017.json --images DIR [--profile NAME] ...
 
 PATHs are images (one sequence, in the order given: tracked across them like a camera's frames) or videos
 (each its own sequence). ``--out`` writes the drawn poses of a video as a video of the same size and rate;
 ``--draw`` writes one drawn image per frame; the JSON gives each result its frame index and, for videos, its time. Every setting of the node that concerns the poses is a flag of the same name
 (--person-threshold for person_threshold), generated from the settings schema; a profile (config/NAME.yaml, as
 ``model:=NAME`` in the launch file) or a parameters file gives the starting values, flags override them.
-The same PoseStream as the node's runs the frames, so the output is what the node would publish.
+The same PoseStream as the node's runs the frames, so the output is what the node would publish. ``evaluate``
+scores a configuration's people against COCO keypoint ground truth (pose_ros/tools/evaluate.py, pycocotools);
+it takes the PoseConfig flags (tracking and smoothing do not apply to single images).
 
 Exit codes: 0 every file read; 1 some file could not be read (each reported on stderr, the rest still done);
 2 bad arguments or configuration (nothing run).
@@ -36,6 +39,12 @@ def _boolean(text: str) -> bool:
     if text.lower() in ("0", "false", "no", "off"):
         return False
     raise argparse.ArgumentTypeError(f"{text!r} is not a boolean; use true or false")
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
 
 
 def _groups():
@@ -66,28 +75,32 @@ def _help(s: Setting) -> str:
     return f"{s.help()}; default {s.default!r}".replace("%", "%%")
 
 
-def _values(args: argparse.Namespace, cls) -> dict:
-    """A profile's or file's values, then the flags given, for the settings of ``cls``: what the user gave (as
-    the node's start parameters), defaults left out."""
+def _values(args: argparse.Namespace, cls, defaults: dict | None = None) -> dict:
+    """A profile's or file's values, then ``defaults`` (a command's own, over the profile's), then the flags
+    given, for the settings of ``cls``: what the user gave (as the node's start parameters), schema defaults left
+    out."""
     from pose_ros.core.profiles import profile_values
 
+    names = {s.name for s in settings_of(cls)}
     source = getattr(args, "profile", None) or getattr(args, "config", None)
     values = profile_values(source, cls) if source else {}
-    values.update({s.name: getattr(args, s.name) for s in settings_of(cls) if getattr(args, s.name, None) is not None})
+    values.update({k: v for k, v in (defaults or {}).items() if k in names})
+    values.update({name: getattr(args, name) for name in names if getattr(args, name, None) is not None})
     return values
 
 
-def config_from_args(args: argparse.Namespace) -> PoseConfig:
+def config_from_args(args: argparse.Namespace, defaults: dict | None = None) -> PoseConfig:
     """The configuration as given (a lone mode/model not completed: :func:`configure_from_args` does that)."""
-    return build(PoseConfig, _values(args, PoseConfig))
+    return build(PoseConfig, _values(args, PoseConfig, defaults))
 
 
-def configure_from_args(args: argparse.Namespace):
+def configure_from_args(args: argparse.Namespace, defaults: dict | None = None):
     """The loaded models of the configuration given, by the node's configure path (``pipeline.configure``): a
-    lone ``--model`` or ``--mode`` gets its partner, as ``model:=`` alone does for the node (logged)."""
+    lone ``--model`` or ``--mode`` gets its partner, as ``model:=`` alone does for the node (logged).
+    ``defaults``: a command's own values over the profile's (evaluate's thresholds)."""
     from pose_ros.core.pipeline import configure
 
-    configured = configure(_values(args, PoseConfig))
+    configured = configure(_values(args, PoseConfig, defaults))
     for note in configured.notes:
         LOG.info("%s", note)
     return configured.models
@@ -289,6 +302,38 @@ def _infer(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+# --- evaluate ------------------------------------------------------------------------------------------------------
+
+def _evaluate(args: argparse.Namespace) -> int:
+    """COCO keypoint AP of the configuration (pose_ros/tools/evaluate.py); exit 2 on unusable input."""
+    from pose_ros.tools import evaluate as ev
+
+    try:
+        truth = ev.GroundTruth.load(args.annotations)
+        models = configure_from_args(args, ev.EVALUATION_SETTINGS)
+        config = models.config
+        if args.gt_boxes:
+            if "top_down" not in models.by_mode:
+                raise ConfigError(f"--gt-boxes needs a top-down configuration; {config.model!r} runs {config.mode}")
+            predict = ev.ground_truth_box_predictor(models.by_mode["top_down"])
+        else:
+            predict = ev.stream_predictor(models)
+        ev.layout_indices(models.skeleton, truth.keypoint_names)
+        scores = ev.evaluate(truth, args.images, predict, results_path=args.results, max_images=args.max_images,
+                             progress=not args.no_progress)
+    except ev.EvaluationError as err:
+        LOG.error("%s", err)
+        return 2
+    what = (f"{args.profile or args.config or 'default configuration'}: {models.describe()}"
+            f"{', on the ground-truth boxes' if args.gt_boxes else ''}; {truth.path.name}")
+    if args.json:
+        json.dump({**scores, "configuration": what, "person_threshold": config.person_threshold}, sys.stdout)
+        print()
+    else:
+        print(ev.summary(scores, what))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pose_ros", description="Human pose estimation without ROS.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -302,10 +347,24 @@ def main(argv: list[str] | None = None) -> int:
                             "(.mp4, .avi, ...)")
     infer.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     add_config_arguments(infer)
+    evaluate = sub.add_parser("evaluate", help="COCO keypoint AP on a COCO-format set (needs pycocotools)",
+                              description="Each image on its own (no tracking or smoothing); person threshold "
+                              "0.05, keypoint threshold 0 and max people 20 (COCO's) unless given; scored by "
+                              "pycocotools.")
+    evaluate.add_argument("--annotations", type=Path, required=True, metavar="JSON",
+                          help="COCO keypoint annotations (person_keypoints_*.json)")
+    evaluate.add_argument("--images", type=Path, required=True, metavar="DIR", help="the annotated images")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    evaluate.add_argument("--results", type=Path, metavar="FILE", help="keep the COCO results file")
+    evaluate.add_argument("--gt-boxes", action="store_true",
+                          help="top-down: keypoints on the ground-truth person boxes (MMPose's protocol)")
+    evaluate.add_argument("--max-images", type=_positive, metavar="N", help="only the first N images (by id)")
+    evaluate.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    add_config_arguments(evaluate, groups=(PoseConfig,))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(levelname)s: %(message)s", stream=sys.stderr)
     try:
-        return _infer(args)
+        return _evaluate(args) if args.command == "evaluate" else _infer(args)
     except (ConfigError, RuntimeError) as err:  # ModelError and BackendError are RuntimeErrors
         LOG.error("%s", err)
         return 2

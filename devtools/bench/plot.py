@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """docs/benchmark.png from out/bench/results.json (run_bench.py calls it in the tool venv, where matplotlib is):
 
-    python devtools/bench/plot.py results.json benchmark.png
+    python devtools/bench/plot.py results.json benchmark.png [accuracy.png]
 
-Three panels: where the time goes per config on bus.jpg (core stages, node overhead, raw ORT floor), crowd
+accuracy.png (when the results have section accuracy): each profile's COCO AP against its time per image, the
+Pareto front joined. benchmark.png: three panels: where the time goes per config on bus.jpg (core stages, node overhead, raw ORT floor), crowd
 scaling, peer engines. Small on purpose (< 200 KB): 8-colour palette, 90 dpi.
 """
 from __future__ import annotations
@@ -24,6 +25,10 @@ PHOTO = "bus.jpg"
 
 def stages_panel(ax, results: dict) -> None:
     rows = [r for r in results.get("pipeline", []) if r["photo"] == PHOTO]
+    if not rows:  # a partial run (--sections) without section pipeline
+        ax.text(0.5, 0.5, "section pipeline not in this run", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return
     node = {f["config"]: f for f in results.get("node", {}).get("frames", []) if f["photo"] == PHOTO}
     labels = [r["config"] for r in rows]
     y = np.arange(len(rows))
@@ -90,8 +95,46 @@ def peers_panel(ax, results: dict) -> None:
     ax.set_title("Peers (all 5 photos | 1-person photos)", fontsize=10)
 
 
+PARADIGM_COLOURS = {"one_stage": "#3182bd", "keypoints_first": "#31a354", "centre_bottom_up": "#74c476",
+                    "top_down": "#de2d26"}
+
+
+def accuracy_figure(results: dict, path: str) -> None:
+    accuracy = results["accuracy"]
+    head = accuracy["headline"]
+    rows = accuracy["rows"]
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for paradigm, colour in PARADIGM_COLOURS.items():
+        mine = [r for r in rows if r["paradigm"] == paradigm]
+        if mine:
+            ax.scatter([r[head]["median_ms"] for r in mine], [r[head]["AP"] for r in mine], color=colour,
+                       label=paradigm.replace("_", "-"), zorder=3)
+    for r in rows:
+        ax.annotate(r["config"], (r[head]["median_ms"], r[head]["AP"]), fontsize=7, xytext=(4, 3),
+                    textcoords="offset points")
+        if r.get("gt_boxes"):
+            ax.scatter([r[head]["median_ms"]], [r["gt_boxes"]["AP"]], facecolors="none", edgecolors="#de2d26",
+                       s=25, zorder=2)
+    front = [next(r for r in rows if r["config"] == name) for name in accuracy["pareto"]]
+    ax.plot([r[head]["median_ms"] for r in front], [r[head]["AP"] for r in front], "k--", lw=1,
+            label="Pareto front", zorder=1)
+    ax.scatter([], [], facecolors="none", edgecolors="#de2d26", s=25, label="top-down on ground-truth boxes")
+    ax.set_xscale("log")  # 25 ms to seconds: a log axis keeps the fast profiles apart
+    ax.set_xlabel(f"median ms per {head} image (core pipeline, CPU; log scale)")
+    ax.set_ylabel(f"COCO keypoint AP, minicoco {head}")
+    ax.set_ylim(0, max(0.8, max(r[head]["AP"] for r in rows) + 0.1))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right")
+    meta = results.get("meta", {})
+    ax.set_title(f"AP against latency ({meta.get('cpu', '?')}, {meta.get('date', '')})", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90, pil_kwargs={"optimize": True})
+
+
 def main(argv: list[str]) -> int:
     results = json.loads(open(argv[0]).read())
+    if len(argv) > 2 and results.get("accuracy"):
+        accuracy_figure(results, argv[2])
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), gridspec_kw={"width_ratios": [1.3, 1, 1.1]})
     stages_panel(axes[0], results)
     crowd_panel(axes[1], results)

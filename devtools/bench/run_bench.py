@@ -31,6 +31,8 @@ for other processes to calm down, and it reports how much CPU they took):
   memory    peak RSS of the node (VmHWM, from the node section) and of `python -m pose_ros infer`
   video     the real street clip vtest.avi through the node at 10 Hz and 30 Hz per profile (default, far_field,
             INT8, posenet, blazepose_full_yolo, auto): answered, dropped, latency, people per frame, ids, re-births
+  accuracy  every profile's COCO keypoint AP (pycocotools) on ../shared/data/coco_minipose val2017 and train2017,
+            top-down also on the ground-truth boxes; time per image; also written alone as accuracy.md + .png
 
 Each section is a module of devtools/bench/measure/ returning data; devtools/bench/report/ turns the data into
 the report's tables and prose.
@@ -67,8 +69,8 @@ import numpy as np  # noqa: E402
 
 from pose_ros.tools.sample_data import ensure_photos  # noqa: E402
 from devtools.bench import report  # noqa: E402
-from devtools.bench.measure import (compressed, crowd, features, memory, node, peers, pipeline, raw,  # noqa: E402
-                                   steady, transport, video, viewer, zoo)
+from devtools.bench.measure import (accuracy, compressed, crowd, features, memory, node, peers,  # noqa: E402
+                                   pipeline, raw, steady, transport, video, viewer, zoo)
 from devtools.bench.measure.common import (BENCH, NODE_CONFIGS, PHOTOS, TOOLS_PYTHON, BenchContext,  # noqa: E402
                                            CpuMonitor, cpu_model, loadavg, log, version, wait_for_quiet)
 
@@ -89,6 +91,7 @@ SECTIONS: dict[str, list[tuple]] = {
                  ("tracking_smoothing", "features: tracking, smoothing", features.measure_tracking_smoothing)],
     "memory": [("cli_memory", "memory", memory.measure)],
     "video": [("video", "video", video.measure)],
+    "accuracy": [("accuracy", "accuracy", accuracy.measure)],
 }
 
 
@@ -240,16 +243,21 @@ def finish_report(args, results: dict, out_doc: Path, work: Path) -> None:
 
     report.write_atomic(work / "results.json", json.dumps(results, indent=1))
     plot_name = None
+    accuracy_plot = "accuracy.png" if results.get("accuracy") else None
     if not args.no_plot:
         from mediapipe_env import clean_env
 
         plot_name = "benchmark.png"
         with tempfile.TemporaryDirectory() as tmp:
-            png = Path(tmp) / "benchmark.png"
-            subprocess.run([str(TOOLS_PYTHON), str(BENCH / "plot.py"), str(work / "results.json"), str(png)],
+            pngs = [Path(tmp) / name for name in (plot_name, accuracy_plot) if name]
+            subprocess.run([str(TOOLS_PYTHON), str(BENCH / "plot.py"), str(work / "results.json"), *map(str, pngs)],
                            check=True, env={**clean_env(), "MPLCONFIGDIR": str(Path(tmp) / "mpl")})
-            report.write_atomic(out_doc / plot_name, png.read_bytes())
+            for png in pngs:
+                report.write_atomic(out_doc / png.name, png.read_bytes())
     report.write_atomic(out_doc / "benchmark.md", report.render(results, plot_name))
+    if accuracy_plot:  # the accuracy section alone, for readers choosing a model (README links it)
+        report.write_atomic(out_doc / "accuracy.md",
+                            report.render_accuracy(results, None if args.no_plot else accuracy_plot))
 
 
 if __name__ == "__main__":

@@ -154,6 +154,7 @@ def notes(results: dict) -> dict:
                     "zidane.jpg 2, the others 1: 9 in all). Paradigms: " +
                     "; ".join(f"{k.replace('_', '-')} = {v}" for k, v in PARADIGMS.items() if k != "detector") +
                     "." + (f" Profiles that configure the same thing are measured once ({same})." if same else ""))
+    n.update(accuracy_notes(results.get("accuracy")))
     steady = results.get("steady")
     if steady and steady.get("rows"):
         r0 = steady["rows"][0]
@@ -174,6 +175,72 @@ def notes(results: dict) -> dict:
                    "photos). CLI: `ru_maxrss` of `python -m pose_ros infer` on the five photos, read with "
                    "`getrusage(RUSAGE_CHILDREN)` in a fresh wrapper process.")
     return n
+
+
+def accuracy_notes(accuracy: dict | None) -> dict:
+    """What section accuracy measures, then what its numbers say (best profile, the Pareto front, top-down
+    against bottom-up, detector against keypoint model)."""
+    if not accuracy:
+        return {}
+    head, sets, rows = accuracy["headline"], accuracy["sets"], accuracy["rows"]
+    n = {"accuracy": (
+        f"COCO keypoint AP as pycocotools' `COCOeval(iouType=\"keypoints\")` computes it, on the COCO photos of "
+        f"`{accuracy['data']}`: {head} ({sets[head]['images']} images, {sets[head]['people']} people with labelled "
+        f"joints) is the headline; train2017 ({sets['train2017']['images']} images, {sets['train2017']['people']} "
+        "people) is shown apart because the models were trained on COCO train2017 (or data holding it). Every "
+        "image on its own through the code of `python -m pose_ros evaluate` (a fresh PoseStream per image: no "
+        f"tracking, no smoothing), each profile as shipped but for person threshold {accuracy['person_threshold']:g}"
+        ", keypoint threshold 0 and at most 20 people per image (the precision/recall curve needs the "
+        "low-scored people; COCO keeps each image's 20 best), on the CPU. \"ground-truth boxes\": the top-down keypoint model on the annotated person "
+        "boxes instead of its detector's (MMPose's protocol: box score 1, rescored by the mean of the joint scores "
+        "above 0.2), so what the detector loses shows apart from what the keypoint model does. People published "
+        "without joints (a crop rejected after a detector without joints) are not results. Time: median of the "
+        f"estimate (the configuration's PoseStream) on the first 5 {head} images, every profile and image "
+        "interleaved round by round after one warm-up round (section 10 has the sample photos). With "
+        f"{sets[head]['people']} people, one person more or less matched moves AP by about 0.02-0.03: smaller "
+        "differences are noise. A profile in bold is on the Pareto front (no other profile is both faster and "
+        "more accurate).")}
+    by = {r["config"]: r for r in rows}
+    best = max(rows, key=lambda r: r[head]["AP"])
+    text = [f"Best {head} AP: {best['config']} {best[head]['AP']:.3f}. Pareto front (fastest first): "
+            + ", ".join(f"{p} ({by[p][head]['AP']:.3f}, {by[p][head]['median_ms']:.0f} ms)" for p in accuracy["pareto"])
+            + "."]
+    top = [r for r in rows if r["paradigm"] == "top_down"]
+    bottom = [r for r in rows if r["paradigm"] != "top_down"]
+    if top and bottom:
+        bt, bb = (max(group, key=lambda r: r[head]["AP"]) for group in (top, bottom))
+        text.append(f"Best top-down profile {bt['config']} {bt[head]['AP']:.3f} against best bottom-up "
+                    f"{bb['config']} {bb[head]['AP']:.3f}.")
+    gaps = [(r["config"], r["gt_boxes"]["AP"] - r[head]["AP"]) for r in top if r.get("gt_boxes")]
+    if gaps:
+        text.append("Ground-truth boxes against the detector's people, top-down AP: " + ", ".join(
+            f"{c} {d:+.3f}" for c, d in gaps) + " (positive: what the detector loses; negative: the keypoint model "
+            "does worse on bare annotated boxes, where it has no detector joints to fall back on when its crop "
+            "holds someone else, BlazePose no hips to centre its region on, and the people are ranked by their "
+            "joints' scores alone).")
+    published = [f"{name} {by[name][head]['AP']:.3f} here against {figure}" for name, figure in PUBLISHED.items()
+                 if name in by]
+    if published:
+        text.append("Published figures: " + "; ".join(published) + ". The MoveNet and PoseNet figures are "
+                    "single-person ones (each image holds one person, cropped to it), so a crowd photo, where the "
+                    "detector must find everyone and a crop may hold a neighbour, scores lower; their order "
+                    "holds. BlazePose has no published COCO AP (MediaPipe's model card reports PCK on "
+                    "its own fitness, dance and yoga sets): its landmark model expects one person near the camera "
+                    "in a region centred on the hips, and with its own detector it finds few of COCO's smaller "
+                    "people (AR above).")
+    n["accuracy_after"] = " ".join(text)
+    return n
+
+
+# What each model's authors report, for the comparison in the accuracy notes.
+PUBLISHED = {
+    "yolo11n_pose": "50.0 mAP50-95 (81.0 mAP50) on the whole COCO val2017 (Ultralytics' YOLO11 pose table): the "
+                    "same within this set's noise",
+    "movenet_thunder": "72.0 mAP (TensorFlow Lite's pose estimation overview, COCO val2017 filtered and cropped to "
+                       "one person per image)",
+    "movenet_lightning": "63.0 mAP (same source and subset)",
+    "posenet": "45.6 mAP for PoseNet MobileNetV1 (same source and subset)",
+}
 
 
 def _pct(row: dict) -> float:

@@ -299,3 +299,30 @@ def viewer_table(viewer: dict) -> str:
         [[r["profile"], r["case"], r["answers"], fmt_ms(r["p50_ms"]), fmt_ms(r["p90_ms"]), f"**{fmt_ms(r['p99_ms'])}**",
           fmt_ratio(r["p99_ms"] / alone[r["profile"]]) if r["p99_ms"] and alone.get(r["profile"]) else "–",
           fmt_ms(r["max_ms"]), r["bursts"], "–" if r["overlays"] is None else r["overlays"]] for r in rows])
+
+
+def accuracy_table(accuracy: dict) -> str:
+    """One row per profile: COCO keypoint AP on the headline set (and its parts), on the ground-truth boxes
+    (top-down), on the set seen in training, and the median time per image; best headline AP first."""
+    head = accuracy["headline"]
+    rows = sorted(accuracy["rows"], key=lambda r: -r[head]["AP"])
+    table = [[f"**{r['config']}**" if r["config"] in accuracy["pareto"] else r["config"],
+              r["paradigm"].replace("_", "-"), f"{r[head]['AP']:.3f}",
+              *(f"{r[head][m]:.3f}" for m in ("AP50", "AP75", "APm", "APl", "AR")),
+              f"{r['gt_boxes']['AP']:.3f}" if r.get("gt_boxes") else "–",
+              f"{r['train2017']['AP']:.3f}", fmt_ms(r[head]["median_ms"])] for r in rows]
+    return md_table(["profile (bold: on the AP/latency Pareto front)", "paradigm", f"AP {head}", "AP50", "AP75",
+                     "APm", "APl", "AR", f"AP {head}, ground-truth boxes", "AP train2017 (seen in training)",
+                     f"median ms per {head} image"], table, "llrrrrrrrrr")
+
+
+def accuracy_joint_table(accuracy: dict) -> str:
+    """Per joint, for each profile: median distance to the ground truth / sqrt(person area), on the people
+    pycocotools matched at OKS 0.5 on the headline set."""
+    head = accuracy["headline"]
+    rows = sorted(accuracy["rows"], key=lambda r: -r[head]["AP"])
+    joints = list(rows[0][head]["per_joint"]) if rows else []
+    short = {n: n.replace("left_", "l.").replace("right_", "r.") for n in joints}
+    table = [[r["config"], *("–" if r[head]["per_joint"][j]["median_error"] is None else
+                             f"{r[head]['per_joint'][j]['median_error']:.3f}" for j in joints)] for r in rows]
+    return md_table(["profile", *(short[j] for j in joints)], table, "l" + "r" * len(joints))

@@ -12,13 +12,11 @@ devtools/tflite2onnx.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import cv2
 import numpy as np
 
 from pose_ros.core.config import PoseConfig
-from pose_ros.core.families.base import PoseModel, TopDownModel
+from pose_ros.core.families.base import PoseModel, TopDownModel, disagrees_with_detector
 from pose_ros.core.families.blazepose.regions import (PersonRegions, regions_from_alignment,
                                                       regions_from_coco_keypoints)
 from pose_ros.core.families.common.outputs import sigmoid
@@ -136,22 +134,21 @@ class BlazePoseLandmarks(TopDownModel):
             np.multiply(warped[..., ::-1], np.float32(1 / 255), out=crop, dtype=np.float32)
         return crops
 
-    def _estimate(self, images: Sequence[np.ndarray], timer: StageTimer) -> list[Poses]:
-        out = []
-        for image in images:
-            with timer.stage("detect"):
-                people = self.detector(image)
-            if len(people) == 0:
-                out.append(Poses.empty(self.skeleton))
-                continue
-            regions = self.regions(people)
-            with timer.stage("preprocess"):
-                crops = self.crops(image, regions)
-            with timer.stage("infer"):
-                landmarks, presence, _segmentation, heatmaps = self._run_landmarks(crops)[:4]
-            with timer.stage("decode"):
-                out.append(self.decode(image.shape[:2], people, regions, landmarks, presence, heatmaps))
-        return out
+    def crop_people(self, people: Poses) -> Poses:
+        """Every person the detector reports, in its order: BlazePose's regions come from the detector's alignment
+        points or joints, not its boxes, and MediaPipe keeps its detector's order (the parity tests compare it)."""
+        return people
+
+    def _keypoints(self, image: np.ndarray, people: Poses, timer: StageTimer) -> Poses:
+        if len(people) == 0:
+            return Poses.empty(self.skeleton)
+        regions = self.regions(people)
+        with timer.stage("preprocess"):
+            crops = self.crops(image, regions)
+        with timer.stage("infer"):
+            landmarks, presence, _segmentation, heatmaps = self._run_landmarks(crops)[:4]
+        with timer.stage("decode"):
+            return self.decode(image.shape[:2], people, regions, landmarks, presence, heatmaps)
 
     def decode(self, image_hw, people: Poses, regions: PersonRegions, landmarks, presence, heatmaps) -> Poses:
         """One person per detected person, in the detector's order by score. Where the landmark model says its
@@ -171,9 +168,11 @@ class BlazePoseLandmarks(TopDownModel):
         clip_boxes(boxes, *image_hw)
         if self._mapping is not None:
             keypoints = np.ascontiguousarray(keypoints[:, self._mapping])
+        # A crop whose landmarks lie on someone else than the detector's pose of the person counts as rejected.
+        elsewhere = disagrees_with_detector(keypoints, self.skeleton, people)
         keypoints = self.threshold(keypoints)
         source = np.full(n, Poses.KEYPOINT_MODEL, np.uint8)
-        rejected = presence.reshape(n) < PRESENCE_THRESHOLD
+        rejected = (presence.reshape(n) < PRESENCE_THRESHOLD) | elsewhere
         for i in np.flatnonzero(rejected):
             keypoints[i], source[i] = self.detector_keypoints(people[[i]])
             boxes[i] = people.boxes[i]

@@ -24,8 +24,6 @@ its location to -1) gets score 0 and keeps its finite argmax location.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from pose_ros.core.config import PoseConfig
@@ -119,12 +117,9 @@ class TopDownKeypoints(TopDownModel):
             raise ValueError(f"heatmap output {heatmaps.shape} does not match (N, {k}, H, W)")
         return decode_heatmap(heatmaps, self.input_wh, self.refine, self.blur_kernel)
 
-    def _estimate(self, images: Sequence[np.ndarray], timer: StageTimer) -> list[Poses]:
-        return [self._one(image, timer) for image in images]
-
-    def _one(self, image: np.ndarray, timer: StageTimer) -> Poses:
+    def _keypoints(self, image: np.ndarray, people: Poses, timer: StageTimer) -> Poses:
         height, width = image.shape[:2]
-        boxes, scores = self.people(image, timer)
+        boxes, scores = people.boxes.copy(), people.scores
         n = len(boxes)
         if n == 0:
             return Poses.empty(self.skeleton)
@@ -140,6 +135,7 @@ class TopDownKeypoints(TopDownModel):
             keypoints = np.empty((n, self.skeleton.num_keypoints, 3), dtype=np.float32)
             keypoints[..., :2] = transform_points(xy, invert_affine(matrices))
             keypoints[..., 2] = keypoint_confidence(raw)
+            keypoints, source = self.detector_fallback(keypoints, people)
             clip_boxes(boxes, height, width)
             clip_points(keypoints[..., :2], height, width)
-            return Poses(boxes, scores, self.threshold(keypoints), self.skeleton)
+            return Poses(boxes, scores, self.threshold(keypoints), self.skeleton, keypoint_source=source)

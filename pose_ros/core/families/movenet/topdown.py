@@ -4,10 +4,10 @@ The single-person model expects one person filling a square int32 RGB input; eac
 padded (x1.25, to the input's aspect) and warped to that square with the same affine crop as the MMPose family
 (common/crops.py),
 the model run once per crop (its batch is fixed at 1), and the (y, x) outputs mapped back through the inverse warp.
+Where its pose lies on another person of the crop than the detector's own pose of that person, the detector's
+joints are published instead (``TopDownModel.detector_fallback``, keypoint_source DETECTOR).
 """
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -33,13 +33,10 @@ class MoveNetTopDown(TopDownModel):
         self.input_hw = (int(input_hw[0]), int(input_hw[1]))
         self._input_name = backend.input_names[0]
 
-    def _estimate(self, images: Sequence[np.ndarray], timer: StageTimer) -> list[Poses]:
-        return [self._one(image, timer) for image in images]
-
-    def _one(self, image: np.ndarray, timer: StageTimer) -> Poses:
+    def _keypoints(self, image: np.ndarray, people: Poses, timer: StageTimer) -> Poses:
         height, width = image.shape[:2]
         input_wh = (self.input_hw[1], self.input_hw[0])
-        boxes, scores = self.people(image, timer)
+        boxes, scores = people.boxes.copy(), people.scores
         if len(boxes) == 0:
             return Poses.empty(self.skeleton)
         with timer.stage("preprocess"):
@@ -54,6 +51,7 @@ class MoveNetTopDown(TopDownModel):
             kps = np.stack([decode_singlepose(o, self.input_hw) for o in outputs])
             keypoints = kps.copy()
             keypoints[..., :2] = transform_points(kps[..., :2], invert_affine(matrices))
+            keypoints, source = self.detector_fallback(keypoints, people)
             clip_boxes(boxes, height, width)
             clip_points(keypoints[..., :2], height, width)
-            return Poses(boxes, scores, self.threshold(keypoints), self.skeleton)
+            return Poses(boxes, scores, self.threshold(keypoints), self.skeleton, keypoint_source=source)
