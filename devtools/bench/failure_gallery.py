@@ -13,8 +13,6 @@ no-derivatives) and stay out of git; ``--photos`` draws on the photo itself, for
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import sys
 from pathlib import Path
 
