@@ -161,8 +161,21 @@ def zoo_table(zoo: dict) -> str:
                       f"{sum(r['photos'][p]['people'] for p in photos)} "
                       f"({' / '.join(str(r['photos'][p]['people']) for p in photos)})",
                       fmt_ms(float(np.median(ms))), f"**{fmt_ratio(ratio)}**", fmt_ms(max(r["photos"][p]["p90_ms"] for p in photos))])
-    return md_table(["profile", "paradigm", f"people found ({' / '.join(photos)})", "median ms over the photos",
-                     f"latency / {zoo['reference']} (median over photos)", "worst photo's p90 ms"], table, "llrrrr")
+    out = md_table(["profile", "paradigm", f"people found ({' / '.join(photos)})", "median ms over the photos",
+                    f"latency / {zoo['reference']} (median over photos)", "worst photo's p90 ms"], table, "llrrrr")
+    aspect = zoo.get("multipose_aspect") or []
+    if aspect:
+        out += ("\n\nmovenet_multipose per camera shape (zidane.jpg's centre cut to the shape; interleaved): the input "
+                "as pose-detection makes it, aspect kept (longer side 256, the other a multiple of 32), against the "
+                "square 256x256 letterbox pose_ros used before:\n\n" + md_table(
+                    ["camera", "frame", "input now", "ms now (infer)", "input before", "ms before (infer)",
+                     "before / now", "people now / before"],
+                    [[r["shape"], r["frame"], r["inputs"]["aspect_kept"],
+                      f"**{fmt_ms(r['aspect_kept']['total_ms'])}** ({fmt_ms(r['aspect_kept']['infer_ms'])})",
+                      r["inputs"]["square"], f"{fmt_ms(r['square']['total_ms'])} ({fmt_ms(r['square']['infer_ms'])})",
+                      f"**{fmt_ratio(r['speedup'])}**", f"{r['aspect_kept']['people']} / {r['square']['people']}"]
+                     for r in aspect]))
+    return out
 
 
 def auto_table(auto: dict) -> str:
