@@ -273,4 +273,4 @@ def test_accuracy_section_pareto_front_and_report():
     text = report.render_accuracy(results)
     assert "| **a** | one-stage | 0.500 |" in text and "| b | top-down | 0.400 |" in text and "0.450" in text
     assert "b +0.050" in text  # ground-truth boxes against the detector's people
-    assert "15. Accuracy" in report.render(results, None)
+    assert "16. Accuracy" in report.render(results, None)
