@@ -6,6 +6,7 @@ import yaml
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
+from pose_ros.core.models import default_model_dir, unavailable_reason
 from pose_ros.msg import PoseArray
 
 from ros_harness import Collector, RosHarness, image_msg, stamp_ns
@@ -18,6 +19,9 @@ ZOO = sorted(p.stem for p in CONFIG.glob("*.yaml"))  # every profile: the launch
 def test_node_answers_with_profile(profile, bus_image):
     params = yaml.safe_load((CONFIG / f"{profile}.yaml").read_text())["/**"]["ros__parameters"]
     params["device"] = "cpu"
+    reason = unavailable_reason(default_model_dir(), params.get("model", ""))
+    if reason:  # weights the models step could not fetch here (OpenPifPaf's GitHub assets); test_launch checks the
+        pytest.skip(f"{params['model']} not built on this machine: {reason}")  # configure error says how
     ros = RosHarness()
     try:
         ros.pose_node(**params)
