@@ -479,8 +479,9 @@ def analysis(results: dict) -> str:
             if any(v is not None for v in crowd_decode):
                 text += (f" Their decoding takes at most {max(v for v in crowd_decode if v is not None):.1f} ms "
                          "(section 5's crowds, 8 people included).")
-            lines.append(text + " MoveNet MultiPose letterboxes every photo to 256x256; its graph's compute against "
-                         "YOLO11n-pose's on this CPU sets the ratio, not the pipeline.")
+            lines.append(text + " Both pre-process as TF.js pose-detection does (PoseNet's exact resample costs a few "
+                         "ms a frame; MoveNet MultiPose keeps the photo's aspect, the longer side 256); their graphs' "
+                         "compute against YOLO11n-pose's on this CPU sets the ratio.")
         elif t["name"].startswith("steady"):
             rows = [r for r in results.get("steady", {}).get("rows", []) if r.get("p50_ms")]
             over = [r for r in rows if r["p99_ms"] > STEADY_P99_OVER_P50_MAX * r["p50_ms"]]
