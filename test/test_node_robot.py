@@ -243,6 +243,12 @@ def test_a_profile_switches_live_and_atomically(ros, bus_image):
             assert time.monotonic() < deadline, f"no answer from {now['model']} after switching to {new}"
             pub.publish(image_msg(bus_image, stamp))
             time.sleep(0.5)
+    # The same profile again puts back what it sets after a change by hand.
+    [result] = ros.set_parameters(("max_people", 50))
+    assert result.successful and parameters.current(node)["max_people"] == 50
+    [result] = ros.set_parameters(("profile", "blazepose_full_yolo"))
+    assert result.successful
+    assert parameters.current(node)["max_people"] == parameters.profile_values("blazepose_full_yolo")["max_people"]
     [result] = ros.set_parameters(("profile", "no_such_profile"))
     assert not result.successful and "unknown profile 'no_such_profile'" in result.reason and "posenet" in result.reason
 

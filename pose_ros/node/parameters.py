@@ -218,14 +218,14 @@ def with_profile(params: list[Parameter], current_values: dict[str, Any]) -> tup
     (noted: they need a restart). Never raises: an unknown profile is left for the set-parameters check."""
     given = {p.name: p for p in params}
     new = given.get("profile")
-    if new is None or new.type_ != Parameter.Type.STRING or not new.value or new.value == current_values.get("profile"):
-        return params, []
+    if new is None or new.type_ != Parameter.Type.STRING or not new.value:
+        return params, []  # (the same profile again applies it again: its values back after changes by hand)
     try:
         wanted = profile_values(new.value)
     except ConfigError:
         return params, []
     previous = {}
-    if current_values.get("profile"):
+    if current_values.get("profile") and current_values["profile"] != new.value:
         try:
             previous = profile_values(current_values["profile"])
         except ConfigError:
