@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from rclpy.qos import qos_profile_sensor_data
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
 from pose_ros.msg import PoseArray
@@ -78,7 +78,9 @@ def test_vtest_played_into_the_node_is_answered_with_the_frames_stamps():
     try:
         answers, frames = Collector(), Collector()
         ros.probe.create_subscription(PoseArray, "/pose_node/poses", answers, 100)
-        ros.probe.create_subscription(Image, TOPIC, frames, qos_profile_sensor_data)
+        # Best effort as the camera; a deep queue so that a slow spin of this probe drops none of what arrived.
+        ros.probe.create_subscription(Image, TOPIC, frames,
+                                      QoSProfile(depth=50, reliability=ReliabilityPolicy.BEST_EFFORT))
         started = time.time()
         # 40 frames = 4 s at the clip's own 10 Hz, best effort as a camera; wait for the node and this probe.
         result = subprocess.run([sys.executable, "-m", "pose_ros.tools.play", str(VTEST), "--topic", TOPIC,
@@ -92,7 +94,11 @@ def test_vtest_played_into_the_node_is_answered_with_the_frames_stamps():
         played = {int(line.split()[-1]) for line in result.stdout.splitlines() if line.startswith("frame ")}
         assert len(played) == 40
         seen = {stamp_ns(m.header) for m in frames.messages}
-        assert len(seen) >= 10 and seen <= played  # best effort 1.3 MB frames: a loaded machine loses some
+        # Best effort 1.3 MB frames between processes go over UDP in fragments: a loaded machine loses many (CI once
+        # saw 6 of 40 here, the node answering still). What this checks is that a frame that arrives carries a stamp
+        # the tool printed; the node's own loss counting is tested in test_node_robot.py.
+        print(f"probe received {len(seen)} of {len(played)} frames; the node answered {len(answers.messages)}")
+        assert seen and seen <= played
         assert all(m.header.frame_id == "vtest_cam" for m in frames.messages)
         assert all(started - 5 <= s / 1e9 <= time.time() for s in played)  # stamped now, not the file's time
         assert frames.messages[0].width == 768 and frames.messages[0].height == 576
