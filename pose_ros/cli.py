@@ -273,7 +273,7 @@ def _infer(args: argparse.Namespace) -> int:
                 poses = result.poses
                 results.append({"image": label, "frame": index, "time_s": time_s, "model": result.model,
                                 "mode": result.mode, **poses.to_dict()})
-                drawn = draw_poses(image, poses) if args.draw or args.out else None
+                drawn = draw_poses(image, poses, result.region) if args.draw or args.out else None
                 if args.draw:
                     out = args.draw / _draw_name(label, index, sequence.video)
                     if not cv2.imwrite(str(out), drawn):

@@ -86,6 +86,29 @@ def test_thresholds_change_live(ros, bus_image):
     assert (scores == 0).mean() > 0.5 and ((scores == 0) | (scores >= 0.99)).all()
 
 
+def test_region_of_interest_changes_live_and_keeps_full_frame_pixels(ros, bus_image):
+    """roi_* set over DDS while frames come: only people inside are reported, in the whole frame's pixels (the
+    region spans the full height, so the model sees them at the same scale: the same boxes); a region whose
+    edges cross is refused with the reason, and the running one is kept."""
+    ros.pose_node(device="cpu")
+    pub, poses = _io(ros)
+    whole = _answer(pub, poses, image_msg(bus_image, 1))
+    assert len(whole.people) >= 3
+    assert _set(ros, ("roi_x_min", 0.0), ("roi_x_max", 0.35), atomically=True)[0].successful
+    inside = _answer(pub, poses, image_msg(bus_image, 2))
+    right_edge = 0.35 * bus_image.shape[1] + 1
+    assert 1 <= len(inside.people) < len(whole.people)
+    assert all(p.box[2] <= right_edge for p in inside.people)
+    left = min(whole.people, key=lambda p: p.box[0])
+    same = min(inside.people, key=lambda p: p.box[0])
+    assert np.abs(np.array(same.box) - np.array(left.box)).max() < 8, (same.box, left.box)
+    (result,) = _set(ros, ("roi_x_min", 0.5))
+    assert not result.successful and "roi_x_min (0.5) must be below roi_x_max (0.35)" in result.reason
+    assert len(_answer(pub, poses, image_msg(bus_image, 3)).people) == len(inside.people)
+    assert _set(ros, ("roi_x_max", 1.0))[0].successful
+    assert len(_answer(pub, poses, image_msg(bus_image, 4)).people) == len(whole.people)
+
+
 @pytest.mark.parametrize("name, value, reason", [
     ("device", "tpu", "valid: auto, cpu, cuda, tensorrt"),
     ("mode", "sideways", "valid: bottom_up, top_down"),
@@ -131,13 +154,19 @@ def test_large_jpeg_is_decoded_at_reduced_size_and_answered_in_full_size_pixels(
     """A 2160 px JPEG: with reduced_jpeg_decode the node decodes it at 1/2 (1080 px, still >= the model's
     640) and publishes keypoints in the camera's 2160 px frame, within a few px of the full-size decode."""
     big = cv2.resize(bus_image, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)  # 1620 wide, 2160 high
-    ros.pose_node(device="cpu", image_transport="compressed", reduced_jpeg_decode=reduced)
+    node = ros.pose_node(device="cpu", image_transport="compressed", reduced_jpeg_decode=reduced)
+    overlays = Collector()
+    ros.probe.create_subscription(Image, "/pose_node/debug_image", overlays, 1)
     pub, poses = _io(ros, topic="/image/compressed", msg_type=CompressedImage)
+    ros.wait_for_subscribers(node._cameras[0].debug_pub)
     ok, jpeg = cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 95])
     msg = CompressedImage(format="jpeg", data=jpeg.tobytes())
     msg.header = image_msg(big, 3, "cam").header
     answer = _answer(pub, poses, msg)
     assert (answer.image_width, answer.image_height) == (1620, 2160)
+    # The viewer's overlay is the camera's size too, the poses drawn where they are published.
+    assert overlays.wait_for(lambda m: len(m) >= 1)
+    assert (overlays.messages[0].width, overlays.messages[0].height) == (1620, 2160)
     full = yolo_estimator(cv2.imdecode(jpeg, cv2.IMREAD_COLOR))
     full = full[full.scores >= 0.5]
     assert len(answer.people) == len(full)

@@ -18,6 +18,7 @@ import numpy as np
 
 from pose_ros.core.pipeline import build_models
 from pose_ros.core.profiles import load_profile
+from pose_ros.core.region import estimate_in_region
 from pose_ros.core.settings import settings_of
 from pose_ros.core.config import PoseConfig
 from pose_ros.tools.video import read_video
@@ -44,7 +45,7 @@ def reach(video: Path, config: PoseConfig, every: int, max_frames: int | None = 
         if max_frames is not None and len(counts) >= max_frames:
             break
         t0 = time.perf_counter()
-        poses = model(image)
+        poses = estimate_in_region(model.batch, [image], config.region)[0]  # as the stream: roi_* apply
         seconds.append(time.perf_counter() - t0)
         counts.append(len(poses))
     counts = np.array(counts)

@@ -103,9 +103,25 @@ def _overlap(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def draw_poses(image: np.ndarray, poses: Poses) -> np.ndarray:
-    """Copy of ``image`` with boxes, skeletons and labels drawn (the default overlay)."""
+@dataclass(frozen=True)
+class RegionAnnotator:
+    """The region of interest the models looked at (roi_*): its outline, so a user placing it sees where it is."""
+
+    color: tuple[int, int, int] = (255, 255, 255)
+    thickness: int = 1
+
+    def annotate(self, image: np.ndarray, window: tuple[int, int, int, int] | None) -> np.ndarray:
+        if window is not None:
+            x0, y0, x1, y1 = window
+            cv2.rectangle(image, (x0, y0), (x1 - 1, y1 - 1), self.color, self.thickness, cv2.LINE_AA)
+        return image
+
+
+def draw_poses(image: np.ndarray, poses: Poses, region: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """Copy of ``image`` with the region of interest (a StreamResult's ``region``, when set), boxes, skeletons
+    and labels drawn (the default overlay)."""
     canvas = np.array(image, copy=True)
+    RegionAnnotator().annotate(canvas, region)
     BoxAnnotator().annotate(canvas, poses)
     SkeletonAnnotator().annotate(canvas, poses)
     return LabelAnnotator().annotate(canvas, poses)

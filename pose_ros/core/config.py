@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from pose_ros.core.region import RegionConfig
 from pose_ros.core.runtime.backend import DEVICES
 from pose_ros.core.runtime.torch_ops import PREPROCESSORS
-from pose_ros.core.settings import ConfigError, check_settings, setting
+from pose_ros.core.settings import ConfigError, check_settings, group, setting
 
 __all__ = ["ConfigError", "MODES", "PoseConfig"]
 
@@ -34,6 +35,7 @@ class PoseConfig:
                                    change="reload", low=1, high=4)
     tile_overlap: float = setting(0.25, "overlap of neighbouring tiles, as a fraction of a tile side",
                                   change="reload", low=0.0, high=0.75)
+    region: RegionConfig = group(RegionConfig, "roi_")
     skeleton: str = setting("coco17", "published layout: coco17, or the model's own (blazepose33 for BlazePose)")
     device: str = setting("auto", "where the models run; a missing GPU falls back to the CPU (logged)",
                           choices=DEVICES)

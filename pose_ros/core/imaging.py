@@ -143,6 +143,15 @@ def bgr_from_compressed_scaled(data, format_: str = "", min_long_side: int = 0) 
     return image, (width / w, height / h)
 
 
+def at_size(image: np.ndarray, height_width: tuple[int, int]) -> np.ndarray:
+    """``image`` at (height, width): a frame decoded at reduced size, back at the camera's size (where the poses
+    are) for drawing on; the image itself when it already is."""
+    height, width = height_width
+    if image.shape[:2] == (height, width):
+        return image
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
 def jpeg_truncated(data) -> bool:
     """True for JPEG data that does not end with its end-of-image marker (a file cut short: libjpeg still decodes
     the part it has, with a warning on stderr only). Trailing zero padding is allowed."""

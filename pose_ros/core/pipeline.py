@@ -8,6 +8,7 @@ what the families are built from, and a top-down family receives its detector al
 model up itself)."""
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -209,9 +210,13 @@ class PoseModels:
 
     @property
     def useful_long_side(self) -> int:
-        """The image long side every loaded model is content with (0 = full resolution), see PoseModel."""
+        """The image long side every loaded model is content with (0 = full resolution), see PoseModel; with a
+        region of interest, the frame's long side that leaves the region that many pixels."""
         sides = [model.useful_long_side for model in self.by_mode.values()]
-        return 0 if 0 in sides else max(sides)
+        if 0 in sides:
+            return 0
+        region = self.config.region
+        return math.ceil(max(sides) / min(region.x_max - region.x_min, region.y_max - region.y_min))
 
     def with_config(self, config: PoseConfig) -> "PoseModels":
         return PoseModels(config, {mode: model.with_config(part) for (mode, model), part

@@ -68,6 +68,15 @@ class Poses:
         return replace(self, **{name: np.ascontiguousarray(getattr(self, name)[selection])
                                 for name in self.PER_PERSON})
 
+    def translated(self, dx: float, dy: float) -> "Poses":
+        """The same people with boxes and keypoints moved by (dx, dy) pixels (a crop's people in its image's)."""
+        if dx == 0 and dy == 0:
+            return self
+        keypoints = self.keypoints.copy()
+        keypoints[..., 0] += dx
+        keypoints[..., 1] += dy
+        return replace(self, boxes=self.boxes + np.array([dx, dy, dx, dy], np.float32), keypoints=keypoints)
+
     @classmethod
     def empty(cls, skeleton: Skeleton) -> "Poses":
         k = skeleton.num_keypoints

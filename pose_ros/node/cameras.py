@@ -15,6 +15,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from visualization_msgs.msg import MarkerArray
 
 from pose_ros.core.annotators import draw_poses
+from pose_ros.core.imaging import at_size
 from pose_ros.core.stream import PoseStream, SkipFrame
 from pose_ros.core.stream.depth import DepthImage, depth_from_image
 from pose_ros.msg import PoseArray
@@ -186,7 +187,8 @@ class Camera:
         want_raw = cfg.publish_debug_image and self.debug_pub.get_subscription_count()
         want_jpeg = cfg.publish_debug_compressed and self.debug_compressed_pub.get_subscription_count()
         if want_raw or want_jpeg:
-            overlay = draw_poses(image, result.poses)
+            # A frame decoded at reduced size (reduced_jpeg_decode) is drawn at the camera's size, where the poses are.
+            overlay = draw_poses(at_size(image, result.image_hw), result.poses, result.region)
             if want_raw:
                 self.debug_pub.publish(bgr_to_image(overlay, header))
             if want_jpeg:

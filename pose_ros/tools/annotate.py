@@ -46,7 +46,7 @@ from rosbags.rosbag2 import StoragePlugin, Writer
 
 from pose_ros.core.annotators import draw_poses
 from pose_ros.core.config import ConfigError, PoseConfig
-from pose_ros.core.imaging import ImageDecodeError
+from pose_ros.core.imaging import ImageDecodeError, at_size
 from pose_ros.core.message_fields import (image_from_message, person_fields, pose_array_fields, skeleton_info_fields,
                                           stamp_fields, stamp_ns, stamp_seconds)
 from pose_ros.core.skeletons import Skeleton
@@ -255,16 +255,6 @@ class _VideoOut:
             self.sink.close()
 
 
-def _full_size(image: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
-    """A frame decoded at reduced size, back at the camera's size (the poses are in its pixels)."""
-    import cv2
-
-    if scale == (1.0, 1.0):
-        return image
-    h, w = image.shape[:2]
-    return cv2.resize(image, (int(round(w * scale[0])), int(round(h * scale[1]))))
-
-
 def _annotate(reader, store, conns, total, in_bag, out_bag, topic, stream: PoseStream, overlay, storage, progress,
               topics: OutputTopics, min_side: int, video: _VideoOut | None = None) -> AnnotateSummary:
     models = stream.models
@@ -305,7 +295,7 @@ def _annotate(reader, store, conns, total, in_bag, out_bag, topic, stream: PoseS
                                                                            POSES_TYPE))
                     annotated += 1
                     people += len(poses)
-                    drawn = (draw_poses(_full_size(image, scale), poses)
+                    drawn = (draw_poses(at_size(image, result.image_hw), poses, result.region)
                              if debug_conn is not None or video is not None else None)
                     if debug_conn is not None:
                         writer.write(debug_conn, log_time, store.serialize_cdr(

@@ -18,7 +18,12 @@ from devtools.bench.measure.steady import tails_ms
 from devtools.video.metrics import TrackedFrame, video_metrics
 
 VIDEO = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "video" / "vtest.avi"
-PROFILES = ("yolo11n_pose", "far_field", "yolo11n_pose_int8", "posenet", "blazepose_full_yolo", "auto")
+# The walkway people cross in vtest (x 15-90 %, y 20-65 % of the frame), the region a user of this fixed camera would
+# set (roi_*): the default model's one run a frame spent there.
+WALKWAY = ("roi_x_min:=0.15", "roi_x_max:=0.9", "roi_y_min:=0.2", "roi_y_max:=0.65")
+# Cases: a profile, or (label, profile, parameters "name:=value" on top of it).
+PROFILES = ("yolo11n_pose", ("yolo11n_pose + roi walkway", "yolo11n_pose", WALKWAY), "far_field", "yolo11n_pose_int8",
+            "posenet", "blazepose_full_yolo", "auto")
 RATES_HZ = (10.0, 30.0)
 FRAMES = 795
 IMAGE_TOPIC = "/pose_bench/video/image"
@@ -79,10 +84,11 @@ def measure(ctx: BenchContext, frames: int | None = None, profiles=PROFILES, rat
     try:
         pub = probe.node.create_publisher(Image, IMAGE_TOPIC, QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
         sub = probe.node.create_subscription(PoseArray, f"/{NODE_NAME}/poses", answers, 100)
-        for config in profiles:
+        for case in profiles:
+            label, config, parameters = (case, case, ()) if isinstance(case, str) else case
             for rate in rates:
-                log(f"video: {config} at {rate:g} Hz, {frames} frames of {VIDEO.name}")
-                with pose_node(config, NODE_NAME, IMAGE_TOPIC, ctx.work):
+                log(f"video: {label} at {rate:g} Hz, {frames} frames of {VIDEO.name}")
+                with pose_node(config, NODE_NAME, IMAGE_TOPIC, ctx.work, parameters):
                     probe.wait_matched(pub, sub)
                     time.sleep(1.0)
                     answers.take()
@@ -93,7 +99,7 @@ def measure(ctx: BenchContext, frames: int | None = None, profiles=PROFILES, rat
                 tracked = sorted((TrackedFrame(index, got[s][1], got[s][2]) for s, (index, _) in sent.items()
                                   if s in got), key=lambda f: f.index)
                 metrics = video_metrics(tracked, (576, 768)) if tracked else None
-                rows.append({"config": config, "rate_hz": rate, "published": len(sent), "answered": len(latencies),
+                rows.append({"config": label, "rate_hz": rate, "published": len(sent), "answered": len(latencies),
                              "dropped": len(sent) - len(latencies),
                              "people_per_frame": metrics.people_per_frame if metrics else None,
                              "ids": metrics.ids if metrics else None,

@@ -14,8 +14,6 @@ leaves when the neighbouring tile or the whole frame saw the full one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-
 import numpy as np
 
 from pose_ros.core.families.base import PoseModel
@@ -35,13 +33,6 @@ def tile_windows(height: int, width: int, grid: int, overlap: float) -> list[tup
                 for i in range(grid)]
 
     return [(x0, y0, w, h) for y0, h in spans(height) for x0, w in spans(width)]
-
-
-def _shifted(poses: Poses, dx: int, dy: int) -> Poses:
-    keypoints = poses.keypoints.copy()
-    keypoints[..., 0] += dx
-    keypoints[..., 1] += dy
-    return replace(poses, boxes=poses.boxes + np.array([dx, dy, dx, dy], np.float32), keypoints=keypoints)
 
 
 def merge_people(whole: Poses, tiles: Sequence[Poses], max_people: int) -> Poses:
@@ -104,7 +95,7 @@ class TiledModel(PoseModel):
             found = self.inner.batch(crops)
             for stage, seconds in self.inner.timings.items():
                 timer.times[stage] = timer.times.get(stage, 0.0) + seconds
-            tiles = [_shifted(p, x0, y0) for p, (x0, y0, _, _) in zip(found[1:], windows)]
+            tiles = [p.translated(x0, y0) for p, (x0, y0, _, _) in zip(found[1:], windows)]
             out.append(merge_people(found[0], tiles, self.config.max_people))
         return out
 

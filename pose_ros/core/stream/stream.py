@@ -1,6 +1,7 @@
 """One camera's way from frames to published poses, the same for the node, the bag tools and the CLI:
 
-    frame -> estimator (the mode's model; mode auto: chosen per frame) -> continuity check -> tracker
+    frame -> region of interest (roi_*) -> estimator (the mode's model; mode auto: chosen per frame)
+          -> continuity check -> tracker
           -> smoother -> 3D keypoints from the matching depth frame -> StreamResult
 
 The models are loaded once and shared by every stream (``PoseModels``); everything that has memory of earlier
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from pose_ros.core.pipeline import PoseModels
+from pose_ros.core.region import estimate_in_region
 from pose_ros.core.result import Poses
 from pose_ros.core.settings import ConfigError, check_settings, group, setting
 from pose_ros.core.stream.auto_mode import AutoSwitch
@@ -86,6 +88,7 @@ class StreamResult:
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage (estimator's, then track_3d)
     warnings: tuple[tuple[str, str], ...] = ()  # (kind, message): continuity breaks that restarted the tracks
     batched: bool = False  # the model call was shared with other streams' frames
+    region: tuple[int, int, int, int] | None = None  # (x0, y0, x1, y1) pixels the models looked at; None: all
 
 
 class SkipFrame(Exception):
@@ -161,7 +164,7 @@ class PoseStream:
     def process(self, frame: Frame) -> StreamResult:
         """Estimate, then :meth:`finish`."""
         model = self.model
-        poses = model(frame.image)
+        poses = estimate_in_region(model.batch, [frame.image], self.models.config.region)[0]
         return self.finish(frame, poses, dict(model.timings))
 
     def finish(self, frame: Frame, poses: Poses, stages: dict[str, float], batched: bool = False) -> StreamResult:
@@ -183,8 +186,9 @@ class PoseStream:
             poses = self.smoother.update(poses, frame.stamp_s)
         points_3d = self._keypoints_3d(frame, poses)
         stages = {**stages, "track_3d": time.perf_counter() - start}
+        region = self.models.config.region
         return StreamResult(poses, mode, model, frame.source_hw, frame.stamp_s, frame.frame_id, points_3d, stages,
-                            warnings, batched)
+                            warnings, batched, None if region.whole else region.window(*frame.source_hw))
 
     def _check_continuity(self, frame: Frame) -> tuple[tuple[str, str], ...]:
         """A new frame_id (another camera on the topic) or stamps going backwards (a bag replayed in a loop, a
@@ -272,7 +276,8 @@ def process_together(streams: Sequence[PoseStream], frames: Sequence[Frame],
     for members in groups.values():
         model = streams[members[0]].model
         try:
-            all_poses = model.batch([frames[i].image for i in members])
+            all_poses = estimate_in_region(model.batch, [frames[i].image for i in members],
+                                           streams[members[0]].models.config.region)
         except Exception as err:  # noqa: BLE001 - reported per frame by the caller
             for i in members:
                 results[i] = err
