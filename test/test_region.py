@@ -60,3 +60,17 @@ def test_a_small_region_shows_far_people_larger(photos):
     assert ((found.boxes[:, [1, 3]] >= 580) & (found.boxes[:, [1, 3]] <= 600 + small.shape[0] + 20)).all()
     # The model is content with a frame that leaves the region its letterbox side: 640 / 0.25 px long.
     assert stream.models.useful_long_side == 2560 and _stream().models.useful_long_side == 640
+
+
+def test_the_result_names_the_region_and_the_overlay_outlines_it(bus_image):
+    from pose_ros.core.annotators import draw_poses
+
+    assert _stream().process(Frame(bus_image, 0.0)).region is None
+    result = _stream(roi_x_min=0.25, roi_y_min=0.5).process(Frame(bus_image, 0.0))
+    h, w = bus_image.shape[:2]
+    assert result.region == (int(0.25 * w), h // 2, w, h)
+    blank = np.zeros_like(bus_image)
+    drawn = draw_poses(blank, result.poses[np.zeros(len(result.poses), bool)], result.region)
+    x0, y0, _, _ = result.region
+    assert drawn[y0, x0 + 20:].any() and drawn[y0 + 20:, x0].any()  # its top and left edges
+    assert not drawn[:y0 - 2].any() and not drawn[:, :x0 - 2].any()  # nothing outside

@@ -569,7 +569,7 @@ MODELS: dict[str, ModelRecipe] = {
         ),
         # After the default profile's models, so a fresh `make demo` has those first.
         *HUMAN_MODEL_RECIPES,
-        # The same weights exported at smaller inputs (the input size is fixed in the ONNX graph, so a backbone
+        # The same weights exported at other inputs (the input size is fixed in the ONNX graph, so a backbone
         # input size is a model of its own rather than a setting).
         *[ModelRecipe(
             name=f"yolo11n_pose_{size}",
@@ -583,7 +583,7 @@ MODELS: dict[str, ModelRecipe] = {
                 "batch": "dynamic",
             },
             build=lambda ctx, out, size=size: build_yolo11n_pose(ctx, out, size),
-        ) for size in (320, 480)],
+        ) for size in (320, 480, 960)],
         # OpenPifPaf: weights only where a checkpoint is given or the release assets are reachable (openpifpaf_recipe).
         *[ModelRecipe(
             name=name,

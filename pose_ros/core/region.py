@@ -39,7 +39,8 @@ class RegionConfig:
             low, high = getattr(self, f"{axis}_min"), getattr(self, f"{axis}_max")
             if not low < high:
                 raise ConfigError(f"roi_{axis}_min ({low:g}) must be below roi_{axis}_max ({high:g}); to move the "
-                                  f"region set both at once (ros2 param load, or set_parameters_atomically)")
+                                  f"region, set the edge that widens it first, or both at once "
+                                  f"(set_parameters_atomically)")
 
     @property
     def whole(self) -> bool:
