@@ -14,6 +14,7 @@ leaves when the neighbouring tile or the whole frame saw the full one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 import numpy as np
 
 from pose_ros.core.families.base import PoseModel
