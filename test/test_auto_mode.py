@@ -23,6 +23,9 @@ class CountingEstimator:
         return Poses(np.zeros((people, 4), np.float32), np.full(people, 0.9, np.float32),
                      np.zeros((people, k, 3), np.float32), COCO17)
 
+    def batch(self, images) -> list[Poses]:  # as PoseModel: the stream calls batch (one image, or cameras together)
+        return [self(image) for image in images]
+
 
 CONFIG = PoseConfig(mode="auto", model="blazepose_landmark_full", detector="yolo11n_pose", auto_switch_up=3,
                     auto_switch_down=2, auto_patience=3)
