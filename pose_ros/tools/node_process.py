@@ -41,7 +41,8 @@ class NodeProcess:
                                      stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
 
     def output(self) -> str:
-        self._log.flush()
+        if not self._log.closed:  # also after stop(), for the message of a failed exit code
+            self._log.flush()
         return self.log_path.read_text()
 
     def wait_ready(self, timeout: float = 60.0) -> None:
